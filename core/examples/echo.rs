@@ -1,0 +1,164 @@
+//! Echo server: every message comes back with its opcode, except that a text
+//! message starting with `B:` is broadcast unchanged to every client (the sender
+//! included). Prints `listening on ADDR...` first; SIGINT/SIGTERM shut it down
+//! gracefully (clients receive 1001).
+//!
+//! cargo run --release -p switchboard --example echo -- --listen 127.0.0.1:9001
+
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use switchboard::server::{Config, Event, MessageKind, Server};
+
+const USAGE: &str = "usage: echo [--listen ADDR]... [--threads N] [--max-message-size BYTES] \
+[--max-buffered BYTES] [--handshake-timeout SECS] [--idle-timeout SECS] [--ping-interval SECS] \
+[--close-timeout SECS] [--subprotocol NAME]... [--allow-origin PATTERN]... [--max-connections N] \
+[--static-dir DIR] [--reuse-port]";
+
+fn main() -> ExitCode {
+    let config = match parse_args(std::env::args().skip(1)) {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("echo: {message}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let stop = match stop_on_signals() {
+        Ok(stop) => stop,
+        Err(e) => {
+            eprintln!("echo: cannot install signal handling: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let server = match Server::start(&config) {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!("echo: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let addrs: Vec<String> = server.local_addrs().iter().map(|a| a.to_string()).collect();
+    println!("listening on {}", addrs.join(" "));
+    let handle = server.handle();
+    let mut events = Vec::with_capacity(1024);
+    while !stop.load(Ordering::Relaxed) {
+        handle.wait(&mut events, 1024, Some(Duration::from_millis(100)));
+        for event in events.drain(..) {
+            if let Event::Message { id, kind, data } = event {
+                // A send can only fail for a connection that closed meanwhile.
+                let _ = if kind == MessageKind::Text && data.starts_with(b"B:") {
+                    handle.broadcast(kind, &data, None)
+                } else {
+                    handle.send(id, kind, &data)
+                };
+            }
+        }
+    }
+    server.shutdown();
+    ExitCode::SUCCESS
+}
+
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Config, String> {
+    let mut config = Config::new();
+    let mut listen = false;
+    while let Some(flag) = args.next() {
+        if flag == "--reuse-port" {
+            config.reuse_port(true);
+            continue;
+        }
+        if flag == "-h" || flag == "--help" {
+            return Err("help".into());
+        }
+        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--listen" => {
+                config.listen_str(&value).map_err(|e| e.to_string())?;
+                listen = true;
+            }
+            "--threads" => {
+                config.threads(number(&flag, &value)?);
+            }
+            "--max-message-size" => {
+                config.max_message_size(number(&flag, &value)?);
+            }
+            "--max-buffered" => {
+                config.max_buffered(number(&flag, &value)?);
+            }
+            "--max-connections" => {
+                config.max_connections(number(&flag, &value)?);
+            }
+            "--handshake-timeout" => {
+                config.handshake_timeout(seconds(&flag, &value)?);
+            }
+            "--idle-timeout" => {
+                config.idle_timeout(seconds(&flag, &value)?);
+            }
+            "--close-timeout" => {
+                config.close_timeout(seconds(&flag, &value)?);
+            }
+            "--ping-interval" => {
+                let t = seconds(&flag, &value)?;
+                config.ping_interval((!t.is_zero()).then_some(t));
+            }
+            "--subprotocol" => {
+                config.subprotocol(&value);
+            }
+            "--allow-origin" => {
+                config.allow_origin(&value);
+            }
+            "--static-dir" => {
+                config.static_dir(Some(value.into()));
+            }
+            _ => return Err(format!("unknown flag {flag}")),
+        }
+    }
+    if !listen {
+        config
+            .listen_str("127.0.0.1:9001")
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(config)
+}
+
+fn number(flag: &str, value: &str) -> Result<usize, String> {
+    value
+        .parse()
+        .map_err(|_| format!("{flag}: {value:?} is not a whole number"))
+}
+
+fn seconds(flag: &str, value: &str) -> Result<Duration, String> {
+    value
+        .parse::<f64>()
+        .ok()
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| format!("{flag}: {value:?} is not a number of seconds"))
+}
+
+/// Blocks SIGINT and SIGTERM in every thread (the server's threads inherit the
+/// mask) and waits for them on a thread of its own, which sets the returned flag.
+fn stop_on_signals() -> std::io::Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    // SAFETY: plain libc signal-set calls on a zeroed, locally owned sigset_t.
+    let set = unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        if libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        set
+    };
+    let flag = stop.clone();
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            let mut signal = 0;
+            // SAFETY: sigwait reads the set and writes the caught signal number.
+            unsafe { libc::sigwait(&set, &mut signal) };
+            flag.store(true, Ordering::Relaxed);
+        })?;
+    Ok(stop)
+}

@@ -1,0 +1,78 @@
+//! Commands from the application's threads to one I/O loop. Each loop takes its
+//! queue whole once per iteration, so commands from one thread keep their order.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use super::ConnId;
+use crate::protocol::frame::{write_header, OpCode, MAX_SERVER_HEADER};
+
+use super::MessageKind;
+
+pub(crate) enum Command {
+    /// A connection accepted by another loop, handed to this one.
+    Adopt(mio::net::TcpStream, SocketAddr),
+    /// An encoded frame for one connection.
+    Send {
+        id: ConnId,
+        frame: Vec<u8>,
+        payload: usize,
+    },
+    /// The same shared frame to several connections of this loop (users).
+    SendMany {
+        ids: Vec<ConnId>,
+        frame: Arc<[u8]>,
+        payload: usize,
+    },
+    Close {
+        id: ConnId,
+        code: u16,
+        reason: String,
+    },
+    Broadcast {
+        frame: Arc<[u8]>,
+        payload: usize,
+        except: Option<ConnId>,
+    },
+    Publish {
+        topic: Arc<str>,
+        frame: Arc<[u8]>,
+        payload: usize,
+        except: Option<ConnId>,
+    },
+    Subscribe {
+        id: ConnId,
+        topic: Arc<str>,
+    },
+    Unsubscribe {
+        id: ConnId,
+        topic: Arc<str>,
+    },
+    Accept {
+        id: ConnId,
+        subprotocol: Option<String>,
+        headers: Vec<(String, String)>,
+    },
+    Reject {
+        id: ConnId,
+        status: u16,
+        body: String,
+    },
+    /// The application has handled every event before a protocol error: close now.
+    Release(ConnId),
+    Shutdown,
+}
+
+/// Encodes one unmasked, unfragmented server frame.
+pub(crate) fn encode(kind: MessageKind, data: &[u8]) -> Vec<u8> {
+    let opcode = match kind {
+        MessageKind::Text => OpCode::Text,
+        MessageKind::Binary => OpCode::Binary,
+    };
+    let mut header = [0u8; MAX_SERVER_HEADER];
+    let n = write_header(&mut header, true, opcode, data.len() as u64);
+    let mut out = Vec::with_capacity(n + data.len());
+    out.extend_from_slice(&header[..n]);
+    out.extend_from_slice(data);
+    out
+}

@@ -1,0 +1,200 @@
+//! Applying the application's commands inside the loop that owns the connection.
+
+use super::command::Command;
+use super::conn::{Conn, Phase};
+use super::event_loop::EventLoop;
+use super::stats::{bump, CloseCause};
+use super::ConnId;
+use crate::protocol::handshake::HandshakeError;
+
+impl EventLoop {
+    /// Takes this loop's whole command queue and applies it in order.
+    pub(super) fn run_commands(&mut self) {
+        let mut commands = std::mem::take(&mut self.commands);
+        std::mem::swap(&mut commands, &mut *self.me().lock_commands());
+        for command in commands.drain(..) {
+            self.apply(command);
+        }
+        self.commands = commands;
+    }
+
+    fn apply(&mut self, command: Command) {
+        match command {
+            Command::Adopt(stream, peer) => self.adopt(stream, peer),
+            Command::Send { id, frame, payload } => match self.slot_of(id, true) {
+                Some(slot) => self.enqueue(slot, |c| c.out.push_vec(frame), payload),
+                None => self.dropped(),
+            },
+            Command::SendMany {
+                ids,
+                frame,
+                payload,
+            } => {
+                for id in ids {
+                    match self.slot_of(id, false) {
+                        Some(slot) => self.enqueue(slot, |c| c.out.push_shared(&frame), payload),
+                        None => self.dropped(),
+                    }
+                }
+            }
+            Command::Broadcast {
+                frame,
+                payload,
+                except,
+            } => {
+                for slot in 0..self.conns.len() {
+                    let target = match &self.conns[slot] {
+                        Some(c) => c.takes_messages() && Some(c.id) != except,
+                        None => false,
+                    };
+                    if target {
+                        self.enqueue(slot, |c| c.out.push_shared(&frame), payload);
+                    }
+                }
+            }
+            Command::Publish {
+                topic,
+                frame,
+                payload,
+                except,
+            } => {
+                let Some(subscribers) = self.topics.get(&topic) else {
+                    return;
+                };
+                let ids: Vec<ConnId> = subscribers
+                    .iter()
+                    .copied()
+                    .filter(|&id| Some(id) != except)
+                    .collect();
+                for id in ids {
+                    if let Some(slot) = self.slot_of(id, false) {
+                        self.enqueue(slot, |c| c.out.push_shared(&frame), payload);
+                    }
+                }
+            }
+            Command::Subscribe { id, topic } => {
+                let Some(conn) = self.conn_mut(id) else {
+                    return;
+                };
+                if !conn.topics.contains(&topic) {
+                    conn.topics.push(topic.clone());
+                    self.topics.entry(topic).or_default().insert(id);
+                }
+            }
+            Command::Unsubscribe { id, topic } => {
+                let Some(conn) = self.conn_mut(id) else {
+                    return;
+                };
+                conn.topics.retain(|t| *t != topic);
+                if let Some(subscribers) = self.topics.get_mut(&topic) {
+                    subscribers.remove(&id);
+                    if subscribers.is_empty() {
+                        self.topics.remove(&topic);
+                    }
+                }
+            }
+            Command::Close { id, code, reason } => {
+                let Some(slot) = self.slot_of(id, true) else {
+                    return;
+                };
+                let now = self.now;
+                let Some(conn) = self.conns[slot].as_mut() else {
+                    return;
+                };
+                match conn.phase {
+                    Phase::Pending { .. } => {
+                        self.refuse(slot, &HandshakeError::new(403, reason));
+                        return;
+                    }
+                    Phase::Open => conn.start_close(code, &reason, CloseCause::Application, now),
+                    _ => return,
+                }
+                self.mark_dirty(slot);
+                self.arm(slot);
+            }
+            Command::Accept {
+                id,
+                subprotocol,
+                headers,
+            } => {
+                if let Some(slot) = self.slot_of(id, true) {
+                    self.complete_accept(slot, subprotocol, &headers);
+                }
+            }
+            Command::Reject { id, status, body } => {
+                if let Some(slot) = self.slot_of(id, true) {
+                    if matches!(
+                        self.conns[slot].as_ref().map(|c| &c.phase),
+                        Some(Phase::Pending { .. })
+                    ) {
+                        self.refuse(slot, &HandshakeError::new(status, body));
+                    }
+                }
+            }
+            Command::Release(id) => {
+                if self
+                    .conns
+                    .get(id.slot())
+                    .and_then(Option::as_ref)
+                    .is_some_and(|c| c.id == id)
+                {
+                    self.release(id.slot());
+                }
+            }
+            Command::Shutdown => self.begin_shutdown(),
+        }
+    }
+
+    /// The slot of a live connection, if `id` still names it. Sending is allowed while
+    /// open, and (`pending_ok`) while the handshake waits: the 101 is put in front.
+    fn slot_of(&self, id: ConnId, pending_ok: bool) -> Option<usize> {
+        let slot = id.slot();
+        let conn = self.conns.get(slot)?.as_ref()?;
+        let usable =
+            conn.takes_messages() || (pending_ok && matches!(conn.phase, Phase::Pending { .. }));
+        (conn.id == id && usable).then_some(slot)
+    }
+
+    fn conn_mut(&mut self, id: ConnId) -> Option<&mut Conn> {
+        self.conns
+            .get_mut(id.slot())?
+            .as_mut()
+            .filter(|c| c.id == id && c.meta.is_some())
+    }
+
+    fn dropped(&self) {
+        bump(&self.me().stats.dropped, 1);
+    }
+
+    /// Stops accepting and starts closing every connection with 1001.
+    fn begin_shutdown(&mut self) {
+        self.shutting_down = true;
+        for mut listener in self.listeners.drain(..) {
+            let _ = self.poll.registry().deregister(&mut listener);
+        }
+        let now = self.now;
+        for slot in 0..self.conns.len() {
+            let Some(conn) = self.conns[slot].as_mut() else {
+                continue;
+            };
+            match conn.phase {
+                Phase::Handshake(_) => self.remove(slot),
+                Phase::Pending { .. } => {
+                    self.refuse(slot, &HandshakeError::new(503, "server shutting down"))
+                }
+                Phase::Open => {
+                    conn.start_close(
+                        crate::protocol::close::code::GOING_AWAY,
+                        "server shutting down",
+                        CloseCause::Shutdown,
+                        now,
+                    );
+                    self.mark_dirty(slot);
+                    self.arm(slot);
+                }
+                Phase::Failing => self.release(slot),
+                Phase::Closing | Phase::Draining { .. } => {}
+            }
+        }
+    }
+}

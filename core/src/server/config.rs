@@ -1,0 +1,281 @@
+//! Server configuration: every limit exists, has a sane default, and is checked at start.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::Error;
+use crate::protocol::handshake::{HandshakeConfig, NoMatchingSubprotocol, OriginPolicy};
+
+/// Everything a server can be told. Build with [`Config::new`] and the setters; values
+/// are checked by [`Config::validate`], which [`crate::server::Server::start`] calls.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub(crate) listen: Vec<SocketAddr>,
+    pub(crate) threads: usize,
+    pub(crate) reuse_port: bool,
+    pub(crate) max_connections: usize,
+    pub(crate) max_message_size: usize,
+    pub(crate) max_buffered: usize,
+    pub(crate) handshake_timeout: Duration,
+    pub(crate) ping_interval: Option<Duration>,
+    pub(crate) idle_timeout: Duration,
+    pub(crate) close_timeout: Duration,
+    pub(crate) max_head_size: usize,
+    pub(crate) subprotocols: Vec<String>,
+    pub(crate) no_matching_subprotocol: NoMatchingSubprotocol,
+    pub(crate) origins: OriginPolicy,
+    pub(crate) authorize: bool,
+    pub(crate) static_dir: Option<PathBuf>,
+    pub(crate) event_queue_events: usize,
+    pub(crate) event_queue_bytes: usize,
+}
+
+/// Defaults, public so the bindings can document them.
+pub mod defaults {
+    use std::time::Duration;
+    pub const MAX_CONNECTIONS: usize = 100_000;
+    pub const MAX_MESSAGE_SIZE: usize = 1 << 20;
+    pub const MAX_BUFFERED: usize = 4 << 20;
+    pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+    pub const PING_INTERVAL: Duration = Duration::from_secs(30);
+    pub const IDLE_TIMEOUT: Duration = Duration::from_secs(75);
+    pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+    pub const MAX_HEAD_SIZE: usize = 8 * 1024;
+    pub const EVENT_QUEUE_EVENTS: usize = 64 * 1024;
+    pub const EVENT_QUEUE_BYTES: usize = 64 << 20;
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: Vec::new(),
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            reuse_port: false,
+            max_connections: defaults::MAX_CONNECTIONS,
+            max_message_size: defaults::MAX_MESSAGE_SIZE,
+            max_buffered: defaults::MAX_BUFFERED,
+            handshake_timeout: defaults::HANDSHAKE_TIMEOUT,
+            ping_interval: Some(defaults::PING_INTERVAL),
+            idle_timeout: defaults::IDLE_TIMEOUT,
+            close_timeout: defaults::CLOSE_TIMEOUT,
+            max_head_size: defaults::MAX_HEAD_SIZE,
+            subprotocols: Vec::new(),
+            no_matching_subprotocol: NoMatchingSubprotocol::default(),
+            origins: OriginPolicy::default(),
+            authorize: false,
+            static_dir: None,
+            event_queue_events: defaults::EVENT_QUEUE_EVENTS,
+            event_queue_bytes: defaults::EVENT_QUEUE_BYTES,
+        }
+    }
+}
+
+impl Config {
+    /// A configuration with every default and no listen address yet.
+    pub fn new() -> Config {
+        Config::default()
+    }
+
+    /// Adds an address to listen on (IPv4 or IPv6; port 0 picks a free port,
+    /// reported by [`crate::server::Server::local_addrs`]).
+    pub fn listen(&mut self, addr: SocketAddr) -> &mut Self {
+        self.listen.push(addr);
+        self
+    }
+
+    /// Parses and adds an address such as `127.0.0.1:9001` or `[::1]:0`.
+    pub fn listen_str(&mut self, addr: &str) -> Result<&mut Self, Error> {
+        let parsed = addr
+            .parse()
+            .map_err(|_| Error::config("listen", format!("{addr:?} is not an IP:port address")))?;
+        Ok(self.listen(parsed))
+    }
+
+    /// I/O threads, each with its own event loop (default: available cores; 1–255).
+    pub fn threads(&mut self, n: usize) -> &mut Self {
+        self.threads = n;
+        self
+    }
+
+    /// Sets `SO_REUSEPORT` so several processes can share a port (default off).
+    pub fn reuse_port(&mut self, on: bool) -> &mut Self {
+        self.reuse_port = on;
+        self
+    }
+
+    /// Open WebSocket connections beyond this get `503` at handshake time (default 100,000).
+    pub fn max_connections(&mut self, n: usize) -> &mut Self {
+        self.max_connections = n;
+        self
+    }
+
+    /// Largest message accepted from a client; larger closes with 1009 (default 1 MiB).
+    pub fn max_message_size(&mut self, bytes: usize) -> &mut Self {
+        self.max_message_size = bytes;
+        self
+    }
+
+    /// Outbound bytes queued for one client before it is closed with 1008 as a slow
+    /// reader (default 4 MiB).
+    pub fn max_buffered(&mut self, bytes: usize) -> &mut Self {
+        self.max_buffered = bytes;
+        self
+    }
+
+    /// Time a client has to complete its handshake, and the application to authorize it (default 10 s).
+    pub fn handshake_timeout(&mut self, t: Duration) -> &mut Self {
+        self.handshake_timeout = t;
+        self
+    }
+
+    /// A peer silent for this long is pinged (default 30 s; `None` disables pings).
+    pub fn ping_interval(&mut self, t: Option<Duration>) -> &mut Self {
+        self.ping_interval = t;
+        self
+    }
+
+    /// A peer from which nothing arrives for this long is dropped (default 75 s).
+    pub fn idle_timeout(&mut self, t: Duration) -> &mut Self {
+        self.idle_timeout = t;
+        self
+    }
+
+    /// After sending a close frame, how long to wait for the peer's (default 5 s).
+    pub fn close_timeout(&mut self, t: Duration) -> &mut Self {
+        self.close_timeout = t;
+        self
+    }
+
+    /// Largest handshake request head; larger gets `431` (default 8 KiB).
+    pub fn max_head_size(&mut self, bytes: usize) -> &mut Self {
+        self.max_head_size = bytes;
+        self
+    }
+
+    /// Adds a supported subprotocol; earlier ones are preferred.
+    pub fn subprotocol(&mut self, name: &str) -> &mut Self {
+        self.subprotocols.push(name.to_string());
+        self
+    }
+
+    /// What to do when the client offers subprotocols and none is supported
+    /// (default: accept with none).
+    pub fn no_matching_subprotocol(&mut self, answer: NoMatchingSubprotocol) -> &mut Self {
+        self.no_matching_subprotocol = answer;
+        self
+    }
+
+    /// Adds an allowed origin: exact (`https://app.example.com`) or a pattern
+    /// (`*.example.com`). With none, any origin is allowed.
+    pub fn allow_origin(&mut self, pattern: &str) -> &mut Self {
+        self.origins.allowed.push(pattern.to_string());
+        self
+    }
+
+    /// Whether requests without an `Origin` header are allowed (default true).
+    pub fn allow_missing_origin(&mut self, allow: bool) -> &mut Self {
+        self.origins.allow_missing = allow;
+        self
+    }
+
+    /// When on, each handshake is delivered as a pending `Open` event and waits for
+    /// the application's `accept` or `reject` (default off).
+    pub fn authorize(&mut self, on: bool) -> &mut Self {
+        self.authorize = on;
+        self
+    }
+
+    /// Serves plain files from this directory to non-upgrade GET requests (`/` → `index.html`).
+    pub fn static_dir(&mut self, dir: Option<PathBuf>) -> &mut Self {
+        self.static_dir = dir;
+        self
+    }
+
+    /// Bound of the event queue towards the application, in events and payload bytes
+    /// (defaults 65,536 and 64 MiB). When full, the loops stop reading sockets.
+    pub fn event_queue(&mut self, events: usize, bytes: usize) -> &mut Self {
+        self.event_queue_events = events;
+        self.event_queue_bytes = bytes;
+        self
+    }
+
+    /// Checks every value; the error names the option.
+    pub fn validate(&self) -> Result<(), Error> {
+        if self.listen.is_empty() {
+            return Err(Error::config("listen", "at least one address is required"));
+        }
+        if self.threads == 0 || self.threads > 255 {
+            return Err(Error::config("threads", "must be 1 to 255"));
+        }
+        if self.max_connections == 0 {
+            return Err(Error::config("max_connections", "must be at least 1"));
+        }
+        if self.max_message_size == 0 || self.max_message_size > (1 << 31) {
+            return Err(Error::config("max_message_size", "must be 1 byte to 2 GiB"));
+        }
+        if self.max_buffered < 1024 {
+            return Err(Error::config("max_buffered", "must be at least 1024 bytes"));
+        }
+        if self.max_head_size < 256 || self.max_head_size > (1 << 20) {
+            return Err(Error::config("max_head_size", "must be 256 bytes to 1 MiB"));
+        }
+        let positive = [
+            ("handshake_timeout", self.handshake_timeout),
+            ("idle_timeout", self.idle_timeout),
+            ("close_timeout", self.close_timeout),
+        ];
+        for (option, value) in positive {
+            if value.is_zero() {
+                return Err(Error::config(option, "must be greater than 0"));
+            }
+        }
+        if let Some(ping) = self.ping_interval {
+            if ping.is_zero() {
+                return Err(Error::config(
+                    "ping_interval",
+                    "must be greater than 0 (or none)",
+                ));
+            }
+            if ping >= self.idle_timeout {
+                return Err(Error::config(
+                    "ping_interval",
+                    "must be shorter than idle_timeout, so a live peer can answer in time",
+                ));
+            }
+        }
+        for p in &self.subprotocols {
+            let token = !p.is_empty() && p.bytes().all(|b| b.is_ascii_graphic() && b != b',');
+            if !token {
+                return Err(Error::config(
+                    "subprotocols",
+                    format!("{p:?} is not a token"),
+                ));
+            }
+        }
+        if let Some(dir) = &self.static_dir {
+            if !dir.is_dir() {
+                return Err(Error::config(
+                    "static_dir",
+                    format!("{} is not a directory", dir.display()),
+                ));
+            }
+        }
+        if self.event_queue_events == 0 || self.event_queue_bytes == 0 {
+            return Err(Error::config(
+                "event_queue",
+                "bounds must be greater than 0",
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn handshake(&self) -> HandshakeConfig {
+        HandshakeConfig {
+            max_head_size: self.max_head_size,
+            subprotocols: self.subprotocols.clone(),
+            no_matching_subprotocol: self.no_matching_subprotocol,
+            origins: self.origins.clone(),
+        }
+    }
+}

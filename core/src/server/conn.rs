@@ -1,0 +1,162 @@
+//! One connection as its loop sees it: socket, phase, decoder and output queue.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mio::net::TcpStream;
+
+use super::outbuf::OutBuf;
+use super::registry::ConnMeta;
+use super::stats::CloseCause;
+use super::ConnId;
+use crate::protocol::close::CloseState;
+use crate::protocol::decoder::Decoder;
+use crate::protocol::frame::{encode_close, write_header, OpCode, MAX_SERVER_HEADER};
+use crate::protocol::handshake::RequestParser;
+
+/// Where a connection is in its life.
+pub(crate) enum Phase {
+    /// Reading the HTTP request head.
+    Handshake(RequestParser),
+    /// The application decides; bytes the client sent early wait here.
+    Pending { early: Vec<u8>, accept_key: String },
+    /// Upgraded: messages flow.
+    Open,
+    /// The peer broke the protocol; input is ignored and the close frame waits
+    /// until the application has handled the messages before the error.
+    Failing,
+    /// We sent a close frame and wait for the peer's.
+    Closing,
+    /// Flushing a last response or close frame; then FIN, and wait for the peer's EOF.
+    Draining { fin_sent: bool },
+}
+
+/// How the connection ended, for the `Close` event and the stats.
+pub(crate) struct Outcome {
+    pub code: u16,
+    pub reason: String,
+    pub clean: bool,
+    pub cause: CloseCause,
+}
+
+pub(crate) struct Conn {
+    pub socket: TcpStream,
+    pub id: ConnId,
+    pub peer: SocketAddr,
+    pub phase: Phase,
+    pub decoder: Decoder,
+    pub out: OutBuf,
+    pub close: CloseState,
+    /// Set once the `Open` event was emitted: from then on a `Close` event is owed.
+    pub meta: Option<Arc<ConnMeta>>,
+    pub outcome: Option<Outcome>,
+    pub topics: Vec<Arc<str>>,
+    pub started: Instant,
+    pub last_read: Instant,
+    /// When the close frame or last response was queued.
+    pub closing_since: Instant,
+    pub ping_sent: bool,
+    pub write_interest: bool,
+    pub dirty: bool,
+    pub stalled: bool,
+    /// The wheel tick this connection is scheduled at (u64::MAX: none).
+    pub timer_tick: u64,
+}
+
+/// Timeouts a connection's deadlines derive from.
+pub(crate) struct Timeouts {
+    pub handshake: Duration,
+    pub ping: Option<Duration>,
+    pub idle: Duration,
+    pub close: Duration,
+}
+
+impl Conn {
+    pub(crate) fn new(
+        socket: TcpStream,
+        id: ConnId,
+        peer: SocketAddr,
+        parser: RequestParser,
+        max_message: usize,
+        now: Instant,
+    ) -> Conn {
+        Conn {
+            socket,
+            id,
+            peer,
+            phase: Phase::Handshake(parser),
+            decoder: Decoder::new(max_message),
+            out: OutBuf::default(),
+            close: CloseState::Open,
+            meta: None,
+            outcome: None,
+            topics: Vec::new(),
+            started: now,
+            last_read: now,
+            closing_since: now,
+            ping_sent: false,
+            write_interest: false,
+            dirty: false,
+            stalled: false,
+            timer_tick: u64::MAX,
+        }
+    }
+
+    pub(crate) fn is_open(&self) -> bool {
+        matches!(self.phase, Phase::Open)
+    }
+
+    /// Whether application messages may still be queued: while open, and while a
+    /// protocol failure waits for the replies to earlier messages.
+    pub(crate) fn takes_messages(&self) -> bool {
+        matches!(self.phase, Phase::Open | Phase::Failing)
+    }
+
+    /// The next moment something must be checked.
+    pub(crate) fn deadline(&self, t: &Timeouts) -> Instant {
+        match self.phase {
+            Phase::Handshake(_) | Phase::Pending { .. } => self.started + t.handshake,
+            Phase::Open => {
+                let idle = self.last_read + t.idle;
+                match t.ping {
+                    Some(ping) if !self.ping_sent => idle.min(self.last_read + ping),
+                    _ => idle,
+                }
+            }
+            Phase::Failing | Phase::Closing | Phase::Draining { .. } => {
+                self.closing_since + t.close
+            }
+        }
+    }
+
+    /// Queues a control or data frame built from its parts.
+    pub(crate) fn push_frame(&mut self, opcode: OpCode, payload: &[u8]) {
+        let mut header = [0u8; MAX_SERVER_HEADER];
+        let n = write_header(&mut header, true, opcode, payload.len() as u64);
+        self.out.push_bytes(&[&header[..n], payload]);
+    }
+
+    /// Starts a close we initiate: queues the close frame (once) and waits for the reply.
+    pub(crate) fn start_close(&mut self, code: u16, reason: &str, cause: CloseCause, now: Instant) {
+        if self.close.on_local_close() {
+            let mut frame = Vec::with_capacity(4 + reason.len());
+            encode_close(&mut frame, code, reason);
+            self.out.push_bytes(&[&frame]);
+            self.outcome = Some(Outcome {
+                code,
+                reason: reason.to_string(),
+                clean: false,
+                cause,
+            });
+            self.phase = Phase::Closing;
+            self.closing_since = now;
+        }
+    }
+
+    /// Queues a final HTTP response or frame, then the connection ends.
+    pub(crate) fn drain(&mut self, now: Instant) {
+        self.phase = Phase::Draining { fin_sent: false };
+        self.closing_since = now;
+    }
+}

@@ -1,0 +1,419 @@
+//! One I/O thread: a `mio::Poll` that owns its connections' sockets, timers and
+//! buffers. It never calls application code: it only queues events.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{self, Read};
+use std::net::Shutdown;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token};
+
+use super::command::Command;
+use super::conn::{Conn, Phase, Timeouts};
+use super::event_queue::Queued;
+use super::shared::{LoopShared, Shared};
+use super::stats::{bump, CloseCause};
+use super::timer::{TimerKey, TimerWheel};
+use super::ConnId;
+use crate::protocol::handshake::{HandshakeConfig, RequestParser};
+
+pub(crate) const WAKER: Token = Token(usize::MAX);
+const LISTENER_BASE: usize = usize::MAX - 1024;
+/// Per-thread read buffer: connections keep only the leftovers of partial frames.
+const SCRATCH: usize = 64 * 1024;
+/// How long accepting pauses when the process is out of file descriptors.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+pub(crate) fn listener_token(i: usize) -> Token {
+    Token(LISTENER_BASE + i)
+}
+
+pub(crate) struct EventLoop {
+    pub(super) index: usize,
+    pub(super) poll: Poll,
+    pub(super) shared: Arc<Shared>,
+    pub(super) listeners: Vec<TcpListener>,
+    pub(super) conns: Vec<Option<Conn>>,
+    pub(super) generations: Vec<u32>,
+    pub(super) free: Vec<usize>,
+    pub(super) live: usize,
+    pub(super) timers: TimerWheel,
+    pub(super) timeouts: Timeouts,
+    pub(super) handshake: HandshakeConfig,
+    pub(super) topics: HashMap<Arc<str>, HashSet<ConnId>>,
+    pub(super) scratch: Vec<u8>,
+    pub(super) batch: Vec<Queued>,
+    pub(super) dirty: Vec<usize>,
+    pub(super) stalled: Vec<usize>,
+    pub(super) commands: Vec<Command>,
+    pub(super) next_loop: usize,
+    pub(super) accept_paused_until: Option<Instant>,
+    pub(super) shutting_down: bool,
+    pub(super) now: Instant,
+}
+
+impl EventLoop {
+    pub(crate) fn new(
+        index: usize,
+        poll: Poll,
+        shared: Arc<Shared>,
+        listeners: Vec<TcpListener>,
+    ) -> EventLoop {
+        let now = Instant::now();
+        let c = &shared.config;
+        let timeouts = Timeouts {
+            handshake: c.handshake_timeout,
+            ping: c.ping_interval,
+            idle: c.idle_timeout,
+            close: c.close_timeout,
+        };
+        let handshake = c.handshake();
+        EventLoop {
+            index,
+            poll,
+            listeners,
+            conns: Vec::new(),
+            generations: Vec::new(),
+            free: Vec::new(),
+            live: 0,
+            timers: TimerWheel::new(now),
+            timeouts,
+            handshake,
+            topics: HashMap::new(),
+            scratch: vec![0; SCRATCH],
+            batch: Vec::new(),
+            dirty: Vec::new(),
+            stalled: Vec::new(),
+            commands: Vec::new(),
+            next_loop: index,
+            accept_paused_until: None,
+            shutting_down: false,
+            now,
+            shared,
+        }
+    }
+
+    pub(super) fn me(&self) -> &LoopShared {
+        &self.shared.loops[self.index]
+    }
+
+    /// Runs until shutdown has closed every connection.
+    pub(crate) fn run(mut self) {
+        let mut events = Events::with_capacity(1024);
+        loop {
+            let timeout = self.poll_timeout();
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    // The poll itself is broken; nothing more can be served here.
+                    break;
+                }
+            }
+            self.now = Instant::now();
+            for event in events.iter() {
+                match event.token() {
+                    WAKER => {}
+                    Token(t) if t >= LISTENER_BASE => self.accept_all(t - LISTENER_BASE),
+                    Token(slot) => {
+                        if event.is_writable() {
+                            self.mark_dirty(slot);
+                        }
+                        if event.is_readable() || event.is_read_closed() || event.is_error() {
+                            self.read(slot);
+                        }
+                    }
+                }
+            }
+            self.run_commands();
+            self.retry_accept();
+            self.resume_stalled();
+            self.run_timers();
+            self.flush_dirty();
+            self.shared.events.push_batch(&mut self.batch);
+            if self.shutting_down && self.live == 0 {
+                break;
+            }
+        }
+    }
+
+    fn poll_timeout(&self) -> Option<Duration> {
+        let now = Instant::now();
+        let timer = self.timers.timeout(now);
+        let accept = self
+            .accept_paused_until
+            .map(|t| t.saturating_duration_since(now));
+        match (timer, accept) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn accept_all(&mut self, listener: usize) {
+        if self.accept_paused_until.is_some() || self.shutting_down {
+            return;
+        }
+        loop {
+            let Some(l) = self.listeners.get(listener) else {
+                return;
+            };
+            match l.accept() {
+                Ok((stream, peer)) => {
+                    let target = self.next_loop % self.shared.loops.len();
+                    self.next_loop = self.next_loop.wrapping_add(1);
+                    if target == self.index {
+                        self.adopt(stream, peer);
+                    } else {
+                        self.shared.loops[target].push(Command::Adopt(stream, peer));
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if is_resource_limit(&e) => {
+                    // Out of descriptors or memory: pending clients wait in the
+                    // backlog until we retry.
+                    self.accept_paused_until = Some(self.now + ACCEPT_BACKOFF);
+                    return;
+                }
+                // The client gave up before we accepted it (ECONNABORTED...).
+                Err(_) => continue,
+            }
+        }
+    }
+
+    fn retry_accept(&mut self) {
+        if let Some(until) = self.accept_paused_until {
+            if self.now >= until {
+                self.accept_paused_until = None;
+                for i in 0..self.listeners.len() {
+                    self.accept_all(i);
+                }
+            }
+        }
+    }
+
+    /// Takes ownership of an accepted socket.
+    pub(super) fn adopt(&mut self, mut stream: TcpStream, peer: std::net::SocketAddr) {
+        bump(&self.me().stats.accepted, 1);
+        if self.shutting_down {
+            return;
+        }
+        let slot = match self.free.pop() {
+            Some(slot) => slot,
+            None if self.conns.len() < super::id::MAX_SLOTS => {
+                self.conns.push(None);
+                self.generations.push(0);
+                self.conns.len() - 1
+            }
+            None => return,
+        };
+        let generation = self.generations[slot].wrapping_add(1).max(1);
+        self.generations[slot] = generation;
+        if self
+            .poll
+            .registry()
+            .register(&mut stream, Token(slot), Interest::READABLE)
+            .is_err()
+        {
+            self.free.push(slot);
+            return;
+        }
+        // Small frames go out at once; batching is done by our own corking.
+        let _ = stream.set_nodelay(true);
+        let id = ConnId::new(self.index, slot, generation);
+        let parser = RequestParser::new(self.handshake.max_head_size);
+        let max_message = self.shared.config.max_message_size;
+        self.conns[slot] = Some(Conn::new(stream, id, peer, parser, max_message, self.now));
+        self.live += 1;
+        self.arm(slot);
+    }
+
+    /// Reads until the socket is empty, the queue to the application is full, or
+    /// the connection ends.
+    fn read(&mut self, slot: usize) {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        loop {
+            let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
+                break;
+            };
+            let accepting_messages = matches!(conn.phase, Phase::Open);
+            if accepting_messages && !self.shutting_down && self.shared.events.is_full() {
+                if !conn.stalled {
+                    conn.stalled = true;
+                    self.stalled.push(slot);
+                }
+                break;
+            }
+            match conn.socket.read(&mut scratch) {
+                Ok(0) => {
+                    self.peer_eof(slot);
+                    break;
+                }
+                Ok(n) => {
+                    conn.last_read = self.now;
+                    conn.ping_sent = false;
+                    self.on_bytes(slot, &mut scratch[..n]);
+                    // A short read emptied the socket; edge-triggered polling reports new data.
+                    if n < scratch.len() {
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => {
+                    self.abort(slot, "connection reset");
+                    break;
+                }
+            }
+        }
+        self.scratch = scratch;
+    }
+
+    /// The peer closed its side of TCP.
+    fn peer_eof(&mut self, slot: usize) {
+        let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
+        match conn.phase {
+            // Our FIN was sent and the peer answered: the lingering close is done.
+            Phase::Draining { fin_sent: true } => self.remove(slot),
+            // Output still pending: flush it, then finish.
+            Phase::Draining { fin_sent: false } => {
+                let _ = conn.socket.shutdown(Shutdown::Read);
+                self.mark_dirty(slot);
+            }
+            _ => self.abort(slot, "connection closed without a close frame"),
+        }
+    }
+
+    /// Ends a connection whose TCP is gone or unusable: no close handshake.
+    pub(super) fn abort(&mut self, slot: usize, why: &str) {
+        if let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) {
+            if conn.outcome.is_none() {
+                conn.outcome = Some(super::conn::Outcome {
+                    code: crate::protocol::close::code::ABNORMAL,
+                    reason: why.to_string(),
+                    clean: false,
+                    cause: CloseCause::Abnormal,
+                });
+            }
+        }
+        self.remove(slot);
+    }
+
+    pub(super) fn mark_dirty(&mut self, slot: usize) {
+        if let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) {
+            if !conn.dirty {
+                conn.dirty = true;
+                self.dirty.push(slot);
+            }
+        }
+    }
+
+    /// Writes every connection that has output: one vectored write per connection
+    /// per loop iteration, however many messages were queued.
+    fn flush_dirty(&mut self) {
+        let mut dirty = std::mem::take(&mut self.dirty);
+        for &slot in &dirty {
+            self.flush(slot);
+        }
+        dirty.clear();
+        // Keep the list's allocation unless it grew large.
+        if self.dirty.is_empty() && dirty.capacity() <= 4096 {
+            self.dirty = dirty;
+        }
+    }
+
+    fn flush(&mut self, slot: usize) {
+        let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
+        conn.dirty = false;
+        let result = conn.out.flush_to(&mut conn.socket);
+        if let Some(meta) = &conn.meta {
+            meta.buffered.store(conn.out.len(), Ordering::Relaxed);
+        }
+        match result {
+            Ok(super::outbuf::Flushed::All) => {
+                if conn.write_interest {
+                    conn.write_interest = false;
+                    let _ = self.poll.registry().reregister(
+                        &mut conn.socket,
+                        Token(slot),
+                        Interest::READABLE,
+                    );
+                }
+                if let Phase::Draining { fin_sent } = &mut conn.phase {
+                    if !*fin_sent {
+                        *fin_sent = true;
+                        // FIN after the last byte; the peer then closes and we see EOF.
+                        if conn.socket.shutdown(Shutdown::Write).is_err() {
+                            self.remove(slot);
+                        }
+                    }
+                }
+            }
+            Ok(super::outbuf::Flushed::WouldBlock) => {
+                if !conn.write_interest {
+                    conn.write_interest = true;
+                    let interest = Interest::READABLE | Interest::WRITABLE;
+                    let _ =
+                        self.poll
+                            .registry()
+                            .reregister(&mut conn.socket, Token(slot), interest);
+                }
+            }
+            Err(_) => self.abort(slot, "write failed"),
+        }
+    }
+
+    fn resume_stalled(&mut self) {
+        if self.stalled.is_empty() || self.shared.events.is_full() {
+            return;
+        }
+        for slot in std::mem::take(&mut self.stalled) {
+            if let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) {
+                conn.stalled = false;
+                self.read(slot);
+            }
+        }
+    }
+
+    /// Schedules the connection's next deadline if it is earlier than the one armed.
+    pub(super) fn arm(&mut self, slot: usize) {
+        let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
+        let tick = self.timers.tick_of(conn.deadline(&self.timeouts));
+        if tick < conn.timer_tick {
+            conn.timer_tick = tick;
+            self.timers
+                .schedule(tick, (slot as u32, conn.id.generation()));
+        }
+    }
+
+    fn run_timers(&mut self) {
+        let mut due: Vec<(u64, TimerKey)> = Vec::new();
+        self.timers.expire(self.now, &mut due);
+        for (tick, (slot, generation)) in due {
+            let slot = slot as usize;
+            let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
+                continue;
+            };
+            if conn.id.generation() != generation || conn.timer_tick != tick {
+                continue; // stale entry: the slot was reused or rescheduled earlier
+            }
+            conn.timer_tick = u64::MAX;
+            self.check_deadlines(slot);
+            self.arm(slot);
+        }
+    }
+}
+
+fn is_resource_limit(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+    )
+}

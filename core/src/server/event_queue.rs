@@ -1,0 +1,204 @@
+//! The bounded queue from the I/O loops to the application, with a readiness fd.
+//!
+//! Loops push whole batches under one lock. When the queue passes its bound, the
+//! loops stop reading sockets (TCP then pushes back on clients) and the application
+//! wakes them again once it has drained the queue below half.
+
+use std::collections::VecDeque;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use super::{ConnId, Event};
+
+/// What the loops queue: events, and barriers. A barrier marks the point after
+/// which a connection that broke the protocol may be closed: once the
+/// application asks for more events, it has handled every message before it,
+/// so the replies it sent go out before the close frame.
+pub(crate) enum Queued {
+    Event(Event),
+    Barrier(ConnId),
+}
+
+/// What one `take` produced.
+pub(crate) struct Taken {
+    pub count: usize,
+    /// The queue left its full state: wake the loops so they read again.
+    pub resume: bool,
+    /// Barriers passed by earlier takes: their connections may now be closed.
+    pub release: Vec<ConnId>,
+}
+
+pub(crate) struct EventQueue {
+    inner: Mutex<Inner>,
+    ready: Condvar,
+    /// Readable (counter > 0) while events are queued.
+    fd: OwnedFd,
+    max_events: usize,
+    max_bytes: usize,
+    /// Set while over the bound: loops check it before reading a socket.
+    full: AtomicBool,
+}
+
+struct Inner {
+    events: VecDeque<Queued>,
+    /// Barriers taken by the last call, released by the next.
+    passed: Vec<ConnId>,
+    bytes: usize,
+    /// No loop will push again (all have stopped).
+    finished: bool,
+}
+
+impl EventQueue {
+    pub(crate) fn new(max_events: usize, max_bytes: usize) -> io::Result<EventQueue> {
+        // SAFETY: eventfd has no memory preconditions; the result is checked.
+        let raw = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+        if raw < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `raw` is a fresh descriptor we own.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        Ok(EventQueue {
+            inner: Mutex::new(Inner {
+                events: VecDeque::new(),
+                passed: Vec::new(),
+                bytes: 0,
+                finished: false,
+            }),
+            ready: Condvar::new(),
+            fd,
+            max_events,
+            max_bytes,
+            full: AtomicBool::new(false),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A poisoned lock only means another thread panicked while holding it; the
+        // queue itself is still consistent (every mutation is a single push or pop).
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// True while the loops should not read more from sockets.
+    pub(crate) fn is_full(&self) -> bool {
+        self.full.load(Ordering::Relaxed)
+    }
+
+    /// Appends a batch (never drops: the bound is enforced by not reading further).
+    pub(crate) fn push_batch(&self, batch: &mut Vec<Queued>) {
+        if batch.is_empty() {
+            return;
+        }
+        let mut inner = self.lock();
+        let was_empty = inner.events.is_empty();
+        for item in batch.drain(..) {
+            if let Queued::Event(event) = &item {
+                inner.bytes += event.weight();
+            }
+            inner.events.push_back(item);
+        }
+        if inner.events.len() >= self.max_events || inner.bytes >= self.max_bytes {
+            self.full.store(true, Ordering::Relaxed);
+        }
+        if was_empty {
+            self.signal_fd();
+            self.ready.notify_all();
+        }
+    }
+
+    /// Marks that no more events will come, waking every waiter.
+    pub(crate) fn finish(&self) {
+        let mut inner = self.lock();
+        inner.finished = true;
+        self.signal_fd();
+        self.ready.notify_all();
+    }
+
+    /// Moves up to `max` events into `out`, waiting up to `timeout` (None: until an
+    /// event arrives or the server has stopped).
+    pub(crate) fn take(
+        &self,
+        out: &mut Vec<Event>,
+        max: usize,
+        timeout: Option<Duration>,
+    ) -> Taken {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut inner = self.lock();
+        let release = std::mem::take(&mut inner.passed);
+        while inner.events.is_empty() && !inner.finished {
+            match deadline {
+                None => inner = self.ready.wait(inner).unwrap_or_else(|e| e.into_inner()),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        break;
+                    }
+                    inner = self
+                        .ready
+                        .wait_timeout(inner, deadline - now)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0;
+                }
+            }
+        }
+        let Inner {
+            events,
+            bytes,
+            passed,
+            ..
+        } = &mut *inner;
+        let mut n = 0;
+        while n < max {
+            match events.pop_front() {
+                Some(Queued::Event(event)) => {
+                    *bytes -= event.weight();
+                    out.push(event);
+                    n += 1;
+                }
+                Some(Queued::Barrier(id)) => passed.push(id),
+                None => break,
+            }
+        }
+        if inner.events.is_empty() && !inner.finished {
+            self.clear_fd();
+        }
+        let mut resume = false;
+        if self.full.load(Ordering::Relaxed)
+            && inner.events.len() < self.max_events / 2
+            && inner.bytes < self.max_bytes / 2
+        {
+            self.full.store(false, Ordering::Relaxed);
+            resume = true;
+        }
+        Taken {
+            count: n,
+            resume,
+            release,
+        }
+    }
+
+    /// True when the loops have stopped and every event has been taken.
+    pub(crate) fn is_drained(&self) -> bool {
+        let inner = self.lock();
+        inner.finished && inner.events.is_empty()
+    }
+
+    pub(crate) fn raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+
+    fn signal_fd(&self) {
+        let one: u64 = 1;
+        // SAFETY: writes 8 bytes from a valid u64 to our eventfd. A full counter
+        // (EAGAIN) still leaves the fd readable, which is all we need.
+        unsafe { libc::write(self.fd.as_raw_fd(), (&one as *const u64).cast(), 8) };
+    }
+
+    fn clear_fd(&self) {
+        let mut value: u64 = 0;
+        // SAFETY: reads 8 bytes into a valid u64; EAGAIN (already clear) is fine.
+        unsafe { libc::read(self.fd.as_raw_fd(), (&mut value as *mut u64).cast(), 8) };
+    }
+}

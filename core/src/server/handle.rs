@@ -1,0 +1,385 @@
+//! The application's side of the server: cheap to clone, usable from any thread.
+
+use std::net::SocketAddr;
+use std::os::fd::RawFd;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::command::{encode, Command};
+use super::registry::ConnMeta;
+use super::shared::Shared;
+use super::stats::Stats;
+use super::{ConnId, Error, Event, MessageKind};
+use crate::protocol::close::is_valid_wire_code;
+
+/// Facts about one open connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnInfo {
+    pub id: ConnId,
+    pub peer: SocketAddr,
+    pub path: String,
+    pub query: String,
+    pub subprotocol: Option<String>,
+    pub user: Option<String>,
+    /// True while the handshake waits for the application's `accept` or `reject`.
+    pub pending: bool,
+    pub connected_for: Duration,
+    pub messages_in: u64,
+    pub messages_out: u64,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    /// Outbound bytes queued and not yet written to the socket.
+    pub buffered: usize,
+}
+
+/// How to answer a pending handshake positively.
+#[derive(Debug, Clone, Default)]
+pub struct Accept {
+    /// Overrides the subprotocol; must be one the client offered.
+    pub subprotocol: Option<String>,
+    /// Extra response headers, such as `Set-Cookie`.
+    pub headers: Vec<(String, String)>,
+    /// Binds the connection to a user at once (see [`Handle::bind_user`]).
+    pub user: Option<String>,
+}
+
+/// The thread-safe handle applications use: events out, commands in.
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl Handle {
+    /// Moves up to `max` events into `out`, waiting up to `timeout` for the first
+    /// (`None`: until one arrives or the server has stopped). Returns how many.
+    pub fn wait(&self, out: &mut Vec<Event>, max: usize, timeout: Option<Duration>) -> usize {
+        let taken = self.shared.events.take(out, max.max(1), timeout);
+        for id in taken.release {
+            if let Some(l) = self.shared.loop_of(id) {
+                l.push(Command::Release(id));
+            }
+        }
+        if taken.resume {
+            for l in &self.shared.loops {
+                let _ = l.waker.wake();
+            }
+        }
+        taken.count
+    }
+
+    /// A file descriptor that is readable while events are waiting, for the
+    /// caller's own `poll`/`epoll` loop. Owned by the server; do not close it.
+    pub fn event_fd(&self) -> RawFd {
+        self.shared.events.raw_fd()
+    }
+
+    /// True once the server has stopped and every event was taken.
+    pub fn is_finished(&self) -> bool {
+        self.shared.events.is_drained()
+    }
+
+    /// The addresses the server listens on (with the ports actually bound).
+    pub fn local_addrs(&self) -> &[SocketAddr] {
+        &self.shared.local_addrs
+    }
+
+    /// Sends one message. Text must be valid UTF-8.
+    pub fn send(&self, id: ConnId, kind: MessageKind, data: &[u8]) -> Result<(), Error> {
+        check_payload(kind, data)?;
+        self.live(id)?;
+        let frame = encode(kind, data);
+        self.to_loop(
+            id,
+            Command::Send {
+                id,
+                frame,
+                payload: data.len(),
+            },
+        )
+    }
+
+    /// Starts the close handshake with `code` and `reason` (at most 123 bytes).
+    pub fn close(&self, id: ConnId, code: u16, reason: &str) -> Result<(), Error> {
+        if !is_valid_wire_code(code) || code == 1010 {
+            return Err(Error::InvalidCloseCode(code));
+        }
+        if reason.len() > 123 {
+            return Err(Error::ReasonTooLong(reason.len()));
+        }
+        self.live(id)?;
+        self.to_loop(
+            id,
+            Command::Close {
+                id,
+                code,
+                reason: reason.to_string(),
+            },
+        )
+    }
+
+    /// Sends one message to every open connection, except `except`. Encoded once.
+    pub fn broadcast(
+        &self,
+        kind: MessageKind,
+        data: &[u8],
+        except: Option<ConnId>,
+    ) -> Result<(), Error> {
+        check_payload(kind, data)?;
+        self.check_running()?;
+        let frame: Arc<[u8]> = encode(kind, data).into();
+        for l in &self.shared.loops {
+            l.push(Command::Broadcast {
+                frame: frame.clone(),
+                payload: data.len(),
+                except,
+            });
+        }
+        Ok(())
+    }
+
+    /// Adds the connection to a topic.
+    pub fn subscribe(&self, id: ConnId, topic: &str) -> Result<(), Error> {
+        self.live(id)?;
+        self.to_loop(
+            id,
+            Command::Subscribe {
+                id,
+                topic: topic.into(),
+            },
+        )
+    }
+
+    /// Removes the connection from a topic (no error if it was not subscribed).
+    pub fn unsubscribe(&self, id: ConnId, topic: &str) -> Result<(), Error> {
+        self.live(id)?;
+        self.to_loop(
+            id,
+            Command::Unsubscribe {
+                id,
+                topic: topic.into(),
+            },
+        )
+    }
+
+    /// Sends one message to every subscriber of `topic`, except `except`. The frame is
+    /// encoded once and the same bytes are queued for every subscriber.
+    pub fn publish(
+        &self,
+        topic: &str,
+        kind: MessageKind,
+        data: &[u8],
+        except: Option<ConnId>,
+    ) -> Result<(), Error> {
+        check_payload(kind, data)?;
+        self.check_running()?;
+        let frame: Arc<[u8]> = encode(kind, data).into();
+        let topic: Arc<str> = topic.into();
+        for l in &self.shared.loops {
+            l.push(Command::Publish {
+                topic: topic.clone(),
+                frame: frame.clone(),
+                payload: data.len(),
+                except,
+            });
+        }
+        Ok(())
+    }
+
+    /// Binds the connection to `user` (replacing an earlier binding). A user may have
+    /// many connections (tabs); the binding ends when the connection closes.
+    pub fn bind_user(&self, id: ConnId, user: &str) -> Result<(), Error> {
+        let meta = self.live(id)?;
+        self.bind(&meta, user);
+        Ok(())
+    }
+
+    /// Removes the connection's user binding (no error if it had none).
+    pub fn unbind_user(&self, id: ConnId) -> Result<(), Error> {
+        let meta = self.live(id)?;
+        if let Some(old) = meta.set_user(None) {
+            self.shared.unbind(id, &old);
+        }
+        Ok(())
+    }
+
+    /// Sends one message to every connection bound to `user`; returns how many.
+    pub fn send_to_user(&self, user: &str, kind: MessageKind, data: &[u8]) -> Result<usize, Error> {
+        check_payload(kind, data)?;
+        self.check_running()?;
+        let ids = self.user_connections(user);
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let frame: Arc<[u8]> = encode(kind, data).into();
+        for (index, l) in self.shared.loops.iter().enumerate() {
+            let mine: Vec<ConnId> = ids
+                .iter()
+                .copied()
+                .filter(|id| id.loop_index() == index)
+                .collect();
+            if !mine.is_empty() {
+                l.push(Command::SendMany {
+                    ids: mine,
+                    frame: frame.clone(),
+                    payload: data.len(),
+                });
+            }
+        }
+        Ok(ids.len())
+    }
+
+    /// The open connections bound to `user`.
+    pub fn user_connections(&self, user: &str) -> Vec<ConnId> {
+        self.shared
+            .lock_users()
+            .get(user)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Facts about an open connection.
+    pub fn info(&self, id: ConnId) -> Result<ConnInfo, Error> {
+        let m = self.live(id)?;
+        Ok(ConnInfo {
+            id,
+            peer: m.peer,
+            path: m.path.clone(),
+            query: m.query.clone(),
+            subprotocol: m.subprotocol(),
+            user: m.user().map(|u| u.to_string()),
+            pending: m.pending.load(Ordering::Relaxed),
+            connected_for: m.opened_at.elapsed(),
+            messages_in: m.messages_in.load(Ordering::Relaxed),
+            messages_out: m.messages_out.load(Ordering::Relaxed),
+            bytes_in: m.bytes_in.load(Ordering::Relaxed),
+            bytes_out: m.bytes_out.load(Ordering::Relaxed),
+            buffered: m.buffered.load(Ordering::Relaxed),
+        })
+    }
+
+    /// The server's counters, summed over all loops.
+    pub fn stats(&self) -> Stats {
+        let mut s = Stats::default();
+        for l in &self.shared.loops {
+            l.stats.add_to(&mut s);
+        }
+        s
+    }
+
+    /// Completes a pending handshake with `101 Switching Protocols`.
+    pub fn accept(&self, id: ConnId, accept: Accept) -> Result<(), Error> {
+        let meta = self.pending(id)?;
+        if let Some(p) = &accept.subprotocol {
+            if !meta.offered_subprotocols.iter().any(|o| o == p) {
+                return Err(Error::SubprotocolNotOffered(p.clone()));
+            }
+        }
+        for (name, value) in &accept.headers {
+            let bad = |s: &str| s.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0);
+            if name.is_empty()
+                || name.contains(':')
+                || name.contains(' ')
+                || bad(name)
+                || bad(value)
+            {
+                return Err(Error::InvalidHeader(format!("{name}: {value}")));
+            }
+        }
+        claim(&meta)?;
+        if let Some(user) = &accept.user {
+            self.bind(&meta, user);
+        }
+        let subprotocol = accept.subprotocol.or_else(|| meta.subprotocol());
+        meta.set_subprotocol(subprotocol.clone());
+        self.to_loop(
+            id,
+            Command::Accept {
+                id,
+                subprotocol,
+                headers: accept.headers,
+            },
+        )
+    }
+
+    /// Refuses a pending handshake with an HTTP status (400–599) and a short body.
+    pub fn reject(&self, id: ConnId, status: u16, body: &str) -> Result<(), Error> {
+        if !(400..=599).contains(&status) {
+            return Err(Error::InvalidStatus(status));
+        }
+        let meta = self.pending(id)?;
+        claim(&meta)?;
+        self.to_loop(
+            id,
+            Command::Reject {
+                id,
+                status,
+                body: body.to_string(),
+            },
+        )
+    }
+
+    fn bind(&self, meta: &ConnMeta, user: &str) {
+        let user: Arc<str> = user.into();
+        let mut users = self.shared.lock_users();
+        if let Some(old) = meta.set_user(Some(user.clone())) {
+            if let Some(ids) = users.get_mut(&old) {
+                ids.retain(|&other| other != meta.id);
+                if ids.is_empty() {
+                    users.remove(&old);
+                }
+            }
+        }
+        let ids = users.entry(user).or_default();
+        if !ids.contains(&meta.id) {
+            ids.push(meta.id);
+        }
+    }
+
+    fn check_running(&self) -> Result<(), Error> {
+        if self.shared.shutting_down.load(Ordering::Acquire) {
+            return Err(Error::ShutDown);
+        }
+        Ok(())
+    }
+
+    fn live(&self, id: ConnId) -> Result<Arc<ConnMeta>, Error> {
+        self.check_running()?;
+        self.shared
+            .loop_of(id)
+            .and_then(|l| l.registry.get(id))
+            .ok_or(Error::UnknownConnection(id))
+    }
+
+    fn pending(&self, id: ConnId) -> Result<Arc<ConnMeta>, Error> {
+        let meta = self.live(id)?;
+        if !meta.pending.load(Ordering::Relaxed) {
+            return Err(Error::NotPending(id));
+        }
+        Ok(meta)
+    }
+
+    fn to_loop(&self, id: ConnId, command: Command) -> Result<(), Error> {
+        let l = self
+            .shared
+            .loop_of(id)
+            .ok_or(Error::UnknownConnection(id))?;
+        l.push(command);
+        Ok(())
+    }
+}
+
+/// Takes the pending decision for this caller, so two racing calls cannot both answer.
+fn claim(meta: &ConnMeta) -> Result<(), Error> {
+    meta.pending
+        .compare_exchange(true, false, Ordering::AcqRel, Ordering::Relaxed)
+        .map(|_| ())
+        .map_err(|_| Error::NotPending(meta.id))
+}
+
+fn check_payload(kind: MessageKind, data: &[u8]) -> Result<(), Error> {
+    if kind == MessageKind::Text && std::str::from_utf8(data).is_err() {
+        return Err(Error::InvalidUtf8);
+    }
+    Ok(())
+}

@@ -1,0 +1,461 @@
+//! A connection's life inside its loop: handshake, messages, deadlines, removal.
+
+use std::net::Shutdown;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use super::conn::{Conn, Outcome, Phase};
+use super::event::{Close, MessageKind, Open};
+use super::event_loop::EventLoop;
+use super::event_queue::Queued;
+use super::registry::ConnMeta;
+use super::static_files;
+use super::stats::{bump, CloseCause, LoopStats};
+use super::Event;
+use crate::protocol::close::code;
+use crate::protocol::decoder::Message;
+use crate::protocol::frame::{encode_close, OpCode};
+use crate::protocol::handshake::{
+    http_response, response_101, validate, HandshakeError, Negotiated, Request,
+};
+
+impl EventLoop {
+    /// Bytes arrived for `slot`.
+    pub(super) fn on_bytes(&mut self, slot: usize, input: &mut [u8]) {
+        let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
+        match &mut conn.phase {
+            Phase::Handshake(parser) => match parser.feed(input) {
+                Ok(None) => {}
+                Ok(Some((request, used))) => self.on_request(slot, request, &mut input[used..]),
+                Err(e) => self.refuse(slot, &e),
+            },
+            Phase::Pending { early, .. } => {
+                // A client may pipeline frames after its head; keep a bounded amount.
+                if early.len() + input.len() > self.handshake.max_head_size {
+                    self.abort(slot, "too much data before the handshake completed");
+                } else {
+                    early.extend_from_slice(input);
+                }
+            }
+            Phase::Open | Phase::Closing => self.decode(slot, input),
+            Phase::Failing | Phase::Draining { .. } => {} // discarded: we are closing
+        }
+    }
+
+    /// A complete request head: plain HTTP, a refusal, or a new WebSocket.
+    fn on_request(&mut self, slot: usize, request: Request, early: &mut [u8]) {
+        if !request.is_websocket_upgrade() {
+            let response = match &self.shared.config.static_dir {
+                Some(dir) => static_files::respond(dir, &request.method, &request.path),
+                None => http_response(
+                    426,
+                    &[
+                        ("Upgrade", "websocket"),
+                        ("Sec-WebSocket-Version", "13"),
+                        ("Content-Type", "text/plain"),
+                    ],
+                    b"This is a WebSocket endpoint: upgrade required.\n",
+                ),
+            };
+            return self.respond_and_close(slot, response);
+        }
+        let negotiated = match validate(&request, &self.handshake) {
+            Ok(n) => n,
+            Err(e) => return self.refuse(slot, &e),
+        };
+        let max = self.shared.config.max_connections;
+        if self.shared.open.fetch_add(1, Ordering::AcqRel) >= max {
+            self.shared.open.fetch_sub(1, Ordering::AcqRel);
+            return self.refuse(slot, &HandshakeError::new(503, "too many connections"));
+        }
+        let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
+        let authorize = self.shared.config.authorize;
+        let meta = Arc::new(ConnMeta {
+            id: conn.id,
+            peer: conn.peer,
+            path: request.path.clone(),
+            query: request.query.clone(),
+            offered_subprotocols: request.offered_subprotocols(),
+            subprotocol: Mutex::new(negotiated.subprotocol.clone()),
+            user: Mutex::new(None),
+            pending: AtomicBool::new(authorize),
+            opened_at: self.now,
+            messages_in: AtomicU64::new(0),
+            messages_out: AtomicU64::new(0),
+            bytes_in: AtomicU64::new(0),
+            bytes_out: AtomicU64::new(0),
+            buffered: AtomicUsize::new(0),
+        });
+        conn.meta = Some(meta.clone());
+        self.shared.loops[self.index].registry.insert(meta);
+        bump(&self.shared.loops[self.index].stats.connections, 1);
+        let open = Open {
+            id: conn.id,
+            peer: conn.peer,
+            request,
+            subprotocol: negotiated.subprotocol.clone(),
+            pending: authorize,
+        };
+        if authorize {
+            conn.phase = Phase::Pending {
+                early: early.to_vec(),
+                accept_key: negotiated.accept_key,
+            };
+            self.batch.push(Queued::Event(Event::Open(Box::new(open))));
+            return;
+        }
+        match response_101(&negotiated, &[]) {
+            Ok(response) => conn.out.push_vec(response),
+            Err(e) => return self.refuse(slot, &e),
+        }
+        conn.phase = Phase::Open;
+        self.batch.push(Queued::Event(Event::Open(Box::new(open))));
+        self.mark_dirty(slot);
+        self.arm(slot);
+        if !early.is_empty() {
+            self.decode(slot, early);
+        }
+    }
+
+    /// Completes a pending handshake the application accepted.
+    pub(super) fn complete_accept(
+        &mut self,
+        slot: usize,
+        subprotocol: Option<String>,
+        headers: &[(String, String)],
+    ) {
+        let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
+        let Phase::Pending { early, accept_key } = std::mem::replace(&mut conn.phase, Phase::Open)
+        else {
+            return;
+        };
+        let negotiated = Negotiated {
+            accept_key,
+            subprotocol,
+        };
+        match response_101(&negotiated, headers) {
+            Ok(response) => conn.out.push_front(response),
+            Err(e) => return self.refuse(slot, &e),
+        }
+        self.mark_dirty(slot);
+        self.arm(slot);
+        let mut early = early;
+        if !early.is_empty() {
+            self.decode(slot, &mut early);
+        }
+    }
+
+    /// Answers a handshake with an HTTP error and closes.
+    pub(super) fn refuse(&mut self, slot: usize, error: &HandshakeError) {
+        bump(&self.shared.loops[self.index].stats.handshakes_failed, 1);
+        if let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) {
+            conn.out.clear();
+            if conn.meta.is_some() && conn.outcome.is_none() {
+                conn.outcome = Some(Outcome {
+                    code: code::ABNORMAL,
+                    reason: format!("handshake refused with HTTP {}", error.status),
+                    clean: false,
+                    cause: CloseCause::Application,
+                });
+            }
+        }
+        self.respond_and_close(slot, error.to_response());
+    }
+
+    fn respond_and_close(&mut self, slot: usize, response: Vec<u8>) {
+        let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
+        conn.out.push_vec(response);
+        conn.drain(self.now);
+        self.mark_dirty(slot);
+        self.arm(slot);
+    }
+
+    /// Runs the frame decoder over new bytes of an upgraded connection.
+    fn decode(&mut self, slot: usize, mut input: &mut [u8]) {
+        let stats = &self.shared.loops[self.index].stats;
+        let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
+        let mut wrote = false;
+        loop {
+            let (used, message) = match conn.decoder.decode(input) {
+                Ok((used, Some(message))) => (used, Decoded::from(message)),
+                Ok((_, None)) => break,
+                Err(e) => {
+                    wrote = fail(conn, e.code, e.reason, self.now, &mut self.batch);
+                    break;
+                }
+            };
+            let done = on_message(conn, message, stats, &mut self.batch, self.now);
+            wrote |= done.wrote;
+            if done.stop {
+                break;
+            }
+            input = &mut input[used..];
+        }
+        if wrote {
+            self.mark_dirty(slot);
+            self.arm(slot);
+        }
+    }
+
+    /// A deadline of this connection may have passed.
+    pub(super) fn check_deadlines(&mut self, slot: usize) {
+        let now = self.now;
+        let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
+        if now < conn.deadline(&self.timeouts) {
+            return;
+        }
+        match conn.phase {
+            Phase::Handshake(_) => {
+                bump(&self.shared.loops[self.index].stats.handshakes_failed, 1);
+                self.remove(slot);
+            }
+            Phase::Pending { .. } => {
+                self.refuse(
+                    slot,
+                    &HandshakeError::new(503, "the application did not answer in time"),
+                );
+            }
+            Phase::Open => {
+                if now >= conn.last_read + self.timeouts.idle {
+                    // The peer is gone or stuck: tell it (best effort) and drop TCP.
+                    let mut frame = Vec::new();
+                    encode_close(&mut frame, code::GOING_AWAY, "idle timeout");
+                    conn.out.push_bytes(&[&frame]);
+                    let _ = conn.out.flush_to(&mut conn.socket);
+                    conn.outcome = Some(Outcome {
+                        code: code::ABNORMAL,
+                        reason: "idle timeout".into(),
+                        clean: false,
+                        cause: CloseCause::IdleTimeout,
+                    });
+                    self.remove(slot);
+                } else {
+                    conn.ping_sent = true;
+                    conn.push_frame(OpCode::Ping, b"");
+                    self.mark_dirty(slot);
+                }
+            }
+            Phase::Failing | Phase::Closing | Phase::Draining { .. } => self.remove(slot),
+        }
+    }
+
+    /// Sends the close frame of a connection that broke the protocol.
+    pub(super) fn release(&mut self, slot: usize) {
+        let now = self.now;
+        let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
+        if !matches!(conn.phase, Phase::Failing) {
+            return;
+        }
+        if conn.close.on_local_close() {
+            if let Some(outcome) = &conn.outcome {
+                let mut frame = Vec::with_capacity(4 + outcome.reason.len());
+                encode_close(&mut frame, outcome.code, &outcome.reason);
+                conn.out.push_bytes(&[&frame]);
+            }
+        }
+        conn.drain(now);
+        self.mark_dirty(slot);
+        self.arm(slot);
+    }
+
+    /// Forgets a connection: socket, registry, user, topics. Emits the `Close` event
+    /// owed for every `Open`.
+    pub(super) fn remove(&mut self, slot: usize) {
+        let Some(mut conn) = self.conns.get_mut(slot).and_then(Option::take) else {
+            return;
+        };
+        let _ = self.poll.registry().deregister(&mut conn.socket);
+        let _ = conn.socket.shutdown(Shutdown::Both);
+        self.live -= 1;
+        self.free.push(slot);
+        let me = &self.shared.loops[self.index];
+        let Some(meta) = conn.meta.take() else { return };
+        me.registry.remove(conn.id);
+        self.shared.open.fetch_sub(1, Ordering::AcqRel);
+        me.stats.connections.fetch_sub(1, Ordering::Relaxed);
+        if let Some(user) = meta.user() {
+            self.shared.unbind(conn.id, &user);
+        }
+        for topic in &conn.topics {
+            if let Some(subscribers) = self.topics.get_mut(topic) {
+                subscribers.remove(&conn.id);
+                if subscribers.is_empty() {
+                    self.topics.remove(topic);
+                }
+            }
+        }
+        let outcome = conn.outcome.take().unwrap_or(Outcome {
+            code: code::ABNORMAL,
+            reason: String::new(),
+            clean: false,
+            cause: CloseCause::Abnormal,
+        });
+        me.stats.closed(outcome.cause);
+        self.batch.push(Queued::Event(Event::Close(Close {
+            id: conn.id,
+            code: outcome.code,
+            reason: outcome.reason,
+            clean: outcome.clean,
+        })));
+    }
+
+    /// Queues an encoded frame for `slot`, closing a consumer that stopped reading.
+    pub(super) fn enqueue(&mut self, slot: usize, push: impl FnOnce(&mut Conn), payload: usize) {
+        let max_buffered = self.shared.config.max_buffered;
+        let me = &self.shared.loops[self.index];
+        let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
+        // Slow means: what was queued before this message is still over the limit,
+        // so one message larger than the limit can still go to a reader that keeps up.
+        let backlog = conn.out.len();
+        push(conn);
+        bump(&me.stats.messages_out, 1);
+        bump(&me.stats.bytes_out, payload as u64);
+        if let Some(meta) = &conn.meta {
+            meta.count_out(payload);
+        }
+        if backlog > max_buffered && conn.is_open() {
+            // A slow reader: drop what it has not taken and close it with 1008.
+            conn.out.clear();
+            bump(&me.stats.dropped, 1);
+            conn.start_close(
+                code::POLICY_VIOLATION,
+                "slow consumer: too much data buffered",
+                CloseCause::SlowConsumer,
+                self.now,
+            );
+            self.arm(slot);
+        }
+        self.mark_dirty(slot);
+    }
+}
+
+/// What handling one decoded message did.
+struct Handled {
+    wrote: bool,
+    stop: bool,
+}
+
+/// A decoded message detached from the read buffer, so the connection can be
+/// updated while handling it. Data is copied once, into the event.
+enum Decoded {
+    Data(MessageKind, Vec<u8>),
+    Ping(Vec<u8>),
+    Pong,
+    Close(Option<(u16, String)>),
+}
+
+impl From<Message<'_>> for Decoded {
+    fn from(message: Message<'_>) -> Decoded {
+        match message {
+            Message::Text(text) => Decoded::Data(MessageKind::Text, text.as_bytes().to_vec()),
+            Message::Binary(bytes) => Decoded::Data(MessageKind::Binary, bytes.to_vec()),
+            Message::Ping(payload) => Decoded::Ping(payload.to_vec()),
+            Message::Pong(_) => Decoded::Pong,
+            Message::Close(close) => Decoded::Close(close.map(|(c, r)| (c, r.to_string()))),
+        }
+    }
+}
+
+fn on_message(
+    conn: &mut Conn,
+    message: Decoded,
+    stats: &LoopStats,
+    batch: &mut Vec<Queued>,
+    now: std::time::Instant,
+) -> Handled {
+    let open = conn.is_open();
+    match message {
+        // After our close frame, data is ignored (RFC 6455 section 5.5.1).
+        Decoded::Data(kind, data) if open => {
+            bump(&stats.messages_in, 1);
+            bump(&stats.bytes_in, data.len() as u64);
+            if let Some(meta) = &conn.meta {
+                meta.messages_in.fetch_add(1, Ordering::Relaxed);
+                meta.bytes_in
+                    .fetch_add(data.len() as u64, Ordering::Relaxed);
+            }
+            batch.push(Queued::Event(Event::Message {
+                id: conn.id,
+                kind,
+                data,
+            }));
+        }
+        Decoded::Ping(payload) if open => {
+            conn.push_frame(OpCode::Pong, &payload);
+            return Handled {
+                wrote: true,
+                stop: false,
+            };
+        }
+        Decoded::Close(close) => {
+            if conn.close.on_peer_close() {
+                // The peer started: echo its code (or an empty close), then end.
+                let (code, reason) = close.unwrap_or((code::NO_STATUS, String::new()));
+                let mut frame = Vec::with_capacity(4);
+                encode_close(&mut frame, code, "");
+                conn.out.push_bytes(&[&frame]);
+                conn.outcome = Some(Outcome {
+                    code,
+                    reason,
+                    clean: true,
+                    cause: CloseCause::Peer,
+                });
+            } else if let Some(outcome) = &mut conn.outcome {
+                outcome.clean = true; // the reply to our close
+            }
+            conn.drain(now);
+            return Handled {
+                wrote: true,
+                stop: true,
+            };
+        }
+        _ => {}
+    }
+    Handled {
+        wrote: false,
+        stop: false,
+    }
+}
+
+/// The peer broke the protocol: stop reading, and close with the RFC's code once
+/// the application has handled the messages before the error (a barrier in the
+/// event queue). Returns whether output was queued now.
+fn fail(
+    conn: &mut Conn,
+    close_code: u16,
+    reason: &str,
+    now: std::time::Instant,
+    batch: &mut Vec<Queued>,
+) -> bool {
+    if !conn.is_open() {
+        // Our close frame is already out: just end.
+        conn.drain(now);
+        return false;
+    }
+    conn.outcome = Some(Outcome {
+        code: close_code,
+        reason: reason.to_string(),
+        clean: false,
+        cause: CloseCause::ProtocolError,
+    });
+    conn.phase = Phase::Failing;
+    conn.closing_since = now;
+    batch.push(Queued::Barrier(conn.id));
+    true
+}

@@ -1,0 +1,192 @@
+//! A connection's outbound bytes: small frames are copied into one owned chunk
+//! (corking), shared frames (broadcast, publish) are queued by reference, and the
+//! whole queue goes out in one vectored write. Empty queues hold no memory.
+
+use std::collections::VecDeque;
+use std::io::{self, IoSlice, Write};
+use std::sync::Arc;
+
+/// Owned chunks grow to this size before a new one starts.
+const CHUNK: usize = 64 * 1024;
+/// Shared frames smaller than this are copied instead: a copy is cheaper than an iovec.
+const COPY_SHARED_BELOW: usize = 256;
+const MAX_IOVECS: usize = 64;
+
+enum Chunk {
+    Owned(Vec<u8>),
+    Shared(Arc<[u8]>),
+}
+
+impl Chunk {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Chunk::Owned(v) => v,
+            Chunk::Shared(a) => a,
+        }
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct OutBuf {
+    chunks: VecDeque<Chunk>,
+    /// Bytes of the front chunk already written.
+    offset: usize,
+    len: usize,
+}
+
+/// What a flush achieved.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Flushed {
+    All,
+    WouldBlock,
+}
+
+impl OutBuf {
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Appends bytes, copying them into the last owned chunk when there is room.
+    pub(crate) fn push_bytes(&mut self, parts: &[&[u8]]) {
+        let total: usize = parts.iter().map(|p| p.len()).sum();
+        self.len += total;
+        let fits = matches!(self.chunks.back(), Some(Chunk::Owned(v)) if v.len() + total <= CHUNK);
+        if !fits {
+            self.chunks
+                .push_back(Chunk::Owned(Vec::with_capacity(total.clamp(512, CHUNK))));
+        }
+        if let Some(Chunk::Owned(v)) = self.chunks.back_mut() {
+            for p in parts {
+                v.extend_from_slice(p);
+            }
+        }
+    }
+
+    /// Appends an owned, already encoded frame without copying it when it is large.
+    pub(crate) fn push_vec(&mut self, bytes: Vec<u8>) {
+        if bytes.len() < CHUNK / 4 {
+            self.push_bytes(&[&bytes]);
+        } else {
+            self.len += bytes.len();
+            self.chunks.push_back(Chunk::Owned(bytes));
+        }
+    }
+
+    /// Queues a shared frame by reference.
+    pub(crate) fn push_shared(&mut self, frame: &Arc<[u8]>) {
+        if frame.len() < COPY_SHARED_BELOW {
+            self.push_bytes(&[frame]);
+        } else {
+            self.len += frame.len();
+            self.chunks.push_back(Chunk::Shared(frame.clone()));
+        }
+    }
+
+    /// Puts bytes before everything queued (the `101` response ahead of early sends).
+    pub(crate) fn push_front(&mut self, bytes: Vec<u8>) {
+        debug_assert_eq!(self.offset, 0);
+        self.len += bytes.len();
+        self.chunks.push_front(Chunk::Owned(bytes));
+    }
+
+    /// Drops everything queued; returns how many bytes that was.
+    pub(crate) fn clear(&mut self) -> usize {
+        let dropped = self.len;
+        *self = OutBuf::default();
+        dropped
+    }
+
+    /// Writes as much as the socket takes, retrying on EINTR.
+    pub(crate) fn flush_to<W: Write>(&mut self, socket: &mut W) -> io::Result<Flushed> {
+        while self.len > 0 {
+            let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
+            let mut n = 0;
+            for (i, chunk) in self.chunks.iter().take(MAX_IOVECS).enumerate() {
+                let bytes = chunk.bytes();
+                slices[i] = IoSlice::new(if i == 0 { &bytes[self.offset..] } else { bytes });
+                n += 1;
+            }
+            match socket.write_vectored(&slices[..n]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(written) => self.consume(written),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Flushed::WouldBlock),
+                Err(e) => return Err(e),
+            }
+        }
+        // Release the queue's memory: an idle connection holds no write buffer.
+        self.chunks = VecDeque::new();
+        Ok(Flushed::All)
+    }
+
+    fn consume(&mut self, mut written: usize) {
+        self.len -= written;
+        while written > 0 {
+            let Some(front) = self.chunks.front() else {
+                break;
+            };
+            let left = front.bytes().len() - self.offset;
+            if written >= left {
+                written -= left;
+                self.offset = 0;
+                self.chunks.pop_front();
+            } else {
+                self.offset += written;
+                written = 0;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A writer that takes at most `limit` bytes per call, then says WouldBlock.
+    struct Trickle {
+        out: Vec<u8>,
+        per_call: usize,
+        calls_left: usize,
+    }
+
+    impl Write for Trickle {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if self.calls_left == 0 {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            self.calls_left -= 1;
+            let n = buf.len().min(self.per_call);
+            self.out.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn partial_writes_resume_in_order() {
+        let mut buf = OutBuf::default();
+        let shared: Arc<[u8]> = vec![7u8; 1000].into();
+        buf.push_bytes(&[b"abc", b"def"]);
+        buf.push_shared(&shared);
+        buf.push_vec(vec![9u8; 70_000]);
+        buf.push_front(b"HEAD".to_vec());
+        let total = buf.len();
+        let mut w = Trickle {
+            out: Vec::new(),
+            per_call: 333,
+            calls_left: 5,
+        };
+        assert_eq!(buf.flush_to(&mut w).unwrap(), Flushed::WouldBlock);
+        assert_eq!(buf.len(), total - 5 * 333);
+        w.calls_left = usize::MAX;
+        assert_eq!(buf.flush_to(&mut w).unwrap(), Flushed::All);
+        let mut expected = b"HEADabcdef".to_vec();
+        expected.extend(vec![7u8; 1000]);
+        expected.extend(vec![9u8; 70_000]);
+        assert_eq!(w.out, expected);
+        assert_eq!(buf.len(), 0);
+        assert_eq!(buf.chunks.capacity(), 0);
+    }
+}

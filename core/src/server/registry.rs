@@ -1,0 +1,93 @@
+//! What other threads may know about a loop's connections: which ids are alive,
+//! and the small facts `info()` reports. The loop writes it on open and close; the
+//! application handle only reads it, so a command for a gone id is refused at once.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+
+use super::ConnId;
+
+/// Facts about one open connection, shared between its loop and the application.
+#[derive(Debug)]
+pub(crate) struct ConnMeta {
+    pub id: ConnId,
+    pub peer: SocketAddr,
+    pub path: String,
+    pub query: String,
+    pub offered_subprotocols: Vec<String>,
+    pub subprotocol: Mutex<Option<String>>,
+    pub user: Mutex<Option<Arc<str>>>,
+    pub pending: AtomicBool,
+    pub opened_at: Instant,
+    pub messages_in: AtomicU64,
+    pub messages_out: AtomicU64,
+    pub bytes_in: AtomicU64,
+    pub bytes_out: AtomicU64,
+    pub buffered: AtomicUsize,
+}
+
+impl ConnMeta {
+    pub(crate) fn user(&self) -> Option<Arc<str>> {
+        self.user.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub(crate) fn set_user(&self, user: Option<Arc<str>>) -> Option<Arc<str>> {
+        std::mem::replace(
+            &mut *self.user.lock().unwrap_or_else(|e| e.into_inner()),
+            user,
+        )
+    }
+
+    pub(crate) fn subprotocol(&self) -> Option<String> {
+        self.subprotocol
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub(crate) fn set_subprotocol(&self, p: Option<String>) {
+        *self.subprotocol.lock().unwrap_or_else(|e| e.into_inner()) = p;
+    }
+
+    pub(crate) fn count_out(&self, bytes: usize) {
+        self.messages_out.fetch_add(1, Ordering::Relaxed);
+        self.bytes_out.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+}
+
+/// One loop's live connections, indexed by slot.
+#[derive(Default)]
+pub(crate) struct Registry {
+    slots: RwLock<Vec<Option<Arc<ConnMeta>>>>,
+}
+
+impl Registry {
+    /// The connection if `id` is still alive (same slot, same generation).
+    pub(crate) fn get(&self, id: ConnId) -> Option<Arc<ConnMeta>> {
+        let slots = self.slots.read().unwrap_or_else(|e| e.into_inner());
+        match slots.get(id.slot()) {
+            Some(Some(meta)) if meta.id == id => Some(meta.clone()),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn insert(&self, meta: Arc<ConnMeta>) {
+        let slot = meta.id.slot();
+        let mut slots = self.slots.write().unwrap_or_else(|e| e.into_inner());
+        if slots.len() <= slot {
+            slots.resize(slot + 1, None);
+        }
+        slots[slot] = Some(meta);
+    }
+
+    pub(crate) fn remove(&self, id: ConnId) {
+        let mut slots = self.slots.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(entry) = slots.get_mut(id.slot()) {
+            if entry.as_ref().is_some_and(|m| m.id == id) {
+                *entry = None;
+            }
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! Starting and stopping a server: listeners, loops, threads.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use mio::net::TcpListener;
+use mio::{Interest, Poll, Waker};
+use socket2::{Domain, Protocol, Socket, Type};
+
+use super::command::Command;
+use super::event_loop::{listener_token, EventLoop, WAKER};
+use super::event_queue::EventQueue;
+use super::registry::Registry;
+use super::shared::{LoopShared, Shared};
+use super::stats::LoopStats;
+use super::{Config, Error, Handle};
+
+/// A running server. Dropping it shuts it down gracefully.
+pub struct Server {
+    shared: Arc<Shared>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Server {
+    /// Validates `config`, binds every listen address and starts the I/O threads.
+    pub fn start(config: &Config) -> Result<Server, Error> {
+        config.validate()?;
+        raise_fd_limit();
+        let mut listeners = Vec::new();
+        let mut local_addrs = Vec::new();
+        for addr in &config.listen {
+            let listener = bind(*addr, config.reuse_port)?;
+            local_addrs.push(
+                listener
+                    .local_addr()
+                    .map_err(|e| Error::io("local address", e))?,
+            );
+            listeners.push(listener);
+        }
+        let mut polls = Vec::new();
+        let mut loops = Vec::new();
+        for _ in 0..config.threads {
+            let poll = Poll::new().map_err(|e| Error::io("creating an event loop", e))?;
+            let waker =
+                Waker::new(poll.registry(), WAKER).map_err(|e| Error::io("creating a waker", e))?;
+            loops.push(LoopShared {
+                commands: Mutex::new(Vec::new()),
+                waker,
+                registry: Registry::default(),
+                stats: LoopStats::default(),
+            });
+            polls.push(poll);
+        }
+        for (i, listener) in listeners.iter_mut().enumerate() {
+            polls[0]
+                .registry()
+                .register(listener, listener_token(i), Interest::READABLE)
+                .map_err(|e| Error::io("registering a listener", e))?;
+        }
+        let events = EventQueue::new(config.event_queue_events, config.event_queue_bytes)
+            .map_err(|e| Error::io("creating the event queue", e))?;
+        let shared = Arc::new(Shared {
+            config: config.clone(),
+            loops,
+            events,
+            users: Mutex::new(HashMap::new()),
+            open: AtomicUsize::new(0),
+            shutting_down: AtomicBool::new(false),
+            local_addrs,
+        });
+        let mut threads = Vec::new();
+        let mut listeners = Some(listeners);
+        for (index, poll) in polls.into_iter().enumerate() {
+            let mine = if index == 0 {
+                listeners.take().unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            let event_loop = EventLoop::new(index, poll, shared.clone(), mine);
+            let thread = std::thread::Builder::new()
+                .name(format!("switchboard-io-{index}"))
+                .spawn(move || event_loop.run())
+                .map_err(|e| Error::io("starting an I/O thread", e));
+            match thread {
+                Ok(t) => threads.push(t),
+                Err(e) => {
+                    let mut partial = Server { shared, threads };
+                    partial.stop();
+                    return Err(e);
+                }
+            }
+        }
+        Ok(Server { shared, threads })
+    }
+
+    /// A handle for the application; clone it freely, use it from any thread.
+    pub fn handle(&self) -> Handle {
+        Handle {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// The bound addresses, in the order they were configured.
+    pub fn local_addrs(&self) -> &[SocketAddr] {
+        &self.shared.local_addrs
+    }
+
+    /// Graceful shutdown: stops accepting, delivers every command already queued,
+    /// closes every client with 1001 and waits for their replies (up to the close
+    /// timeout), then releases all sockets. Returns when it is done. Events already
+    /// queued (and the final `Close` events) can still be taken from a handle.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        if self.threads.is_empty() {
+            return;
+        }
+        self.shared.shutting_down.store(true, Ordering::Release);
+        for l in &self.shared.loops {
+            l.push(Command::Shutdown);
+        }
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+        self.shared.events.finish();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn bind(addr: SocketAddr, reuse_port: bool) -> Result<TcpListener, Error> {
+    let context = |what: &str| format!("{what} {addr}");
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
+        .map_err(|e| Error::io(context("creating a socket for"), e))?;
+    socket
+        .set_reuse_address(true)
+        .map_err(|e| Error::io(context("SO_REUSEADDR on"), e))?;
+    if reuse_port {
+        socket
+            .set_reuse_port(true)
+            .map_err(|e| Error::io(context("SO_REUSEPORT on"), e))?;
+    }
+    if addr.is_ipv6() {
+        socket
+            .set_only_v6(true)
+            .map_err(|e| Error::io(context("IPV6_V6ONLY on"), e))?;
+    }
+    socket
+        .bind(&addr.into())
+        .map_err(|e| Error::io(context("binding"), e))?;
+    socket
+        .listen(4096)
+        .map_err(|e| Error::io(context("listening on"), e))?;
+    socket
+        .set_nonblocking(true)
+        .map_err(|e| Error::io(context("non-blocking mode on"), e))?;
+    Ok(TcpListener::from_std(socket.into()))
+}
+
+/// Raises the open-file soft limit to the hard limit: each client is a descriptor.
+fn raise_fd_limit() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit read and write a valid rlimit struct.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
+        {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
