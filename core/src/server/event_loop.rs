@@ -24,6 +24,8 @@ pub(crate) const WAKER: Token = Token(usize::MAX);
 const LISTENER_BASE: usize = usize::MAX - 1024;
 /// Per-thread read buffer: connections keep only the leftovers of partial frames.
 const SCRATCH: usize = 64 * 1024;
+/// Events gathered while reading before they are handed to the queue mid-iteration.
+const EARLY_PUSH: usize = 64;
 /// How long accepting pauses when the process is out of file descriptors.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
@@ -234,6 +236,10 @@ impl EventLoop {
     fn read(&mut self, slot: usize) {
         let mut scratch = std::mem::take(&mut self.scratch);
         loop {
+            if self.batch.len() >= EARLY_PUSH {
+                // Hand a large batch over now, so the queue's bound is seen in time.
+                self.shared.events.push_batch(&mut self.batch);
+            }
             let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
                 break;
             };

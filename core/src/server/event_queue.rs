@@ -127,7 +127,7 @@ impl EventQueue {
         let deadline = timeout.map(|t| Instant::now() + t);
         let mut inner = self.lock();
         let release = std::mem::take(&mut inner.passed);
-        while inner.events.is_empty() && !inner.finished {
+        while inner.events.is_empty() && !inner.finished && release.is_empty() {
             match deadline {
                 None => inner = self.ready.wait(inner).unwrap_or_else(|e| e.into_inner()),
                 Some(deadline) => {
@@ -161,7 +161,8 @@ impl EventQueue {
                 None => break,
             }
         }
-        if inner.events.is_empty() && !inner.finished {
+        // Passed barriers keep the fd readable: the next call releases them.
+        if inner.events.is_empty() && !inner.finished && inner.passed.is_empty() {
             self.clear_fd();
         }
         let mut resume = false;

@@ -176,6 +176,7 @@ impl EventLoop {
         conn.drain(self.now);
         self.mark_dirty(slot);
         self.arm(slot);
+        self.finish(slot);
     }
 
     /// Runs the frame decoder over new bytes of an upgraded connection.
@@ -204,6 +205,12 @@ impl EventLoop {
         if wrote {
             self.mark_dirty(slot);
             self.arm(slot);
+        }
+        if matches!(
+            self.conns[slot].as_ref().map(|c| &c.phase),
+            Some(Phase::Draining { .. })
+        ) {
+            self.finish(slot);
         }
     }
 
@@ -270,31 +277,28 @@ impl EventLoop {
         conn.drain(now);
         self.mark_dirty(slot);
         self.arm(slot);
+        self.finish(slot);
     }
 
-    /// Forgets a connection: socket, registry, user, topics. Emits the `Close` event
-    /// owed for every `Open`.
-    pub(super) fn remove(&mut self, slot: usize) {
-        let Some(mut conn) = self.conns.get_mut(slot).and_then(Option::take) else {
+    /// Ends the application's view of a connection: registry, user, topics, and the
+    /// `Close` event owed for every `Open`. The socket may linger to drain.
+    pub(super) fn finish(&mut self, slot: usize) {
+        let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
             return;
         };
-        let _ = self.poll.registry().deregister(&mut conn.socket);
-        let _ = conn.socket.shutdown(Shutdown::Both);
-        self.live -= 1;
-        self.free.push(slot);
-        let me = &self.shared.loops[self.index];
         let Some(meta) = conn.meta.take() else { return };
+        let me = &self.shared.loops[self.index];
         me.registry.remove(conn.id);
         self.shared.open.fetch_sub(1, Ordering::AcqRel);
         me.stats.connections.fetch_sub(1, Ordering::Relaxed);
         if let Some(user) = meta.user() {
             self.shared.unbind(conn.id, &user);
         }
-        for topic in &conn.topics {
-            if let Some(subscribers) = self.topics.get_mut(topic) {
+        for topic in std::mem::take(&mut conn.topics) {
+            if let Some(subscribers) = self.topics.get_mut(&topic) {
                 subscribers.remove(&conn.id);
                 if subscribers.is_empty() {
-                    self.topics.remove(topic);
+                    self.topics.remove(&topic);
                 }
             }
         }
@@ -313,6 +317,18 @@ impl EventLoop {
         })));
     }
 
+    /// Forgets a connection entirely: finishes it, then releases its socket and slot.
+    pub(super) fn remove(&mut self, slot: usize) {
+        self.finish(slot);
+        let Some(mut conn) = self.conns.get_mut(slot).and_then(Option::take) else {
+            return;
+        };
+        let _ = self.poll.registry().deregister(&mut conn.socket);
+        let _ = conn.socket.shutdown(Shutdown::Both);
+        self.live -= 1;
+        self.free.push(slot);
+    }
+
     /// Queues an encoded frame for `slot`, closing a consumer that stopped reading.
     pub(super) fn enqueue(&mut self, slot: usize, push: impl FnOnce(&mut Conn), payload: usize) {
         let max_buffered = self.shared.config.max_buffered;
@@ -322,7 +338,13 @@ impl EventLoop {
         };
         // Slow means: what was queued before this message is still over the limit,
         // so one message larger than the limit can still go to a reader that keeps up.
-        let backlog = conn.out.len();
+        let mut backlog = conn.out.len();
+        if backlog > max_buffered {
+            // Over the limit only because of this loop iteration's burst? Let the
+            // socket take what it can before judging the reader.
+            let _ = conn.out.flush_to(&mut conn.socket);
+            backlog = conn.out.len();
+        }
         push(conn);
         bump(&me.stats.messages_out, 1);
         bump(&me.stats.bytes_out, payload as u64);
