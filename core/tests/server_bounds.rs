@@ -49,11 +49,6 @@ fn slow_reader_is_closed_at_its_limit_while_a_fast_reader_keeps_up() {
         received += 1;
     }
     assert!(started.elapsed() < Duration::from_secs(20));
-    assert_eq!(
-        handle.stats().closed_by.slow_consumer,
-        0,
-        "counted when the connection ends"
-    );
     // It never answers the close frame: it ends after the close timeout (2 s here).
     let Event::Close(close) = next_event(&handle, |e| matches!(e, Event::Close(_))) else {
         unreachable!()

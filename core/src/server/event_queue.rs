@@ -40,6 +40,9 @@ pub(crate) struct EventQueue {
     max_bytes: usize,
     /// Set while over the bound: loops check it before reading a socket.
     full: AtomicBool,
+    /// Whether anyone asked for the fd; until then it is not kept up to date,
+    /// which saves two system calls per batch.
+    fd_used: AtomicBool,
 }
 
 struct Inner {
@@ -72,6 +75,7 @@ impl EventQueue {
             max_events,
             max_bytes,
             full: AtomicBool::new(false),
+            fd_used: AtomicBool::new(false),
         })
     }
 
@@ -103,8 +107,16 @@ impl EventQueue {
             self.full.store(true, Ordering::Relaxed);
         }
         if was_empty {
-            self.signal_fd();
+            self.poke();
             self.ready.notify_all();
+        }
+    }
+
+    /// Makes the readiness fd readable so a `poll`-driven application calls `wait`
+    /// again (to flush corked commands).
+    pub(crate) fn poke(&self) {
+        if self.fd_used.load(Ordering::Relaxed) {
+            self.signal_fd();
         }
     }
 
@@ -112,7 +124,7 @@ impl EventQueue {
     pub(crate) fn finish(&self) {
         let mut inner = self.lock();
         inner.finished = true;
-        self.signal_fd();
+        self.poke();
         self.ready.notify_all();
     }
 
@@ -162,7 +174,11 @@ impl EventQueue {
             }
         }
         // Passed barriers keep the fd readable: the next call releases them.
-        if inner.events.is_empty() && !inner.finished && inner.passed.is_empty() {
+        if inner.events.is_empty()
+            && !inner.finished
+            && inner.passed.is_empty()
+            && self.fd_used.load(Ordering::Relaxed)
+        {
             self.clear_fd();
         }
         let mut resume = false;
@@ -187,6 +203,7 @@ impl EventQueue {
     }
 
     pub(crate) fn raw_fd(&self) -> RawFd {
+        self.fd_used.store(true, Ordering::Relaxed);
         self.fd.as_raw_fd()
     }
 

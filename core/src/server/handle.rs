@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::command::{encode, Command};
+use super::cork;
 use super::registry::ConnMeta;
 use super::shared::Shared;
 use super::stats::Stats;
@@ -54,10 +55,13 @@ impl Handle {
     /// Moves up to `max` events into `out`, waiting up to `timeout` for the first
     /// (`None`: until one arrives or the server has stopped). Returns how many.
     pub fn wait(&self, out: &mut Vec<Event>, max: usize, timeout: Option<Duration>) -> usize {
+        // The replies to the previous batch go out now, in one wake per loop.
+        cork::uncork(&self.shared);
+        cork::dispatching(&self.shared);
         let taken = self.shared.events.take(out, max.max(1), timeout);
         for id in taken.release {
-            if let Some(l) = self.shared.loop_of(id) {
-                l.push(Command::Release(id));
+            if self.shared.loop_of(id).is_some() {
+                self.shared.loops[id.loop_index()].push(Command::Release(id));
             }
         }
         if taken.resume {
@@ -72,6 +76,17 @@ impl Handle {
     /// caller's own `poll`/`epoll` loop. Owned by the server; do not close it.
     pub fn event_fd(&self) -> RawFd {
         self.shared.events.raw_fd()
+    }
+
+    /// Wakes the I/O loops for commands this thread issued since its last `wait`.
+    ///
+    /// Commands from a thread that dispatches events (calls `wait`) are corked:
+    /// the loops are woken once, at its next `wait`, instead of once per command.
+    /// A thread that sends after `wait` and then does not call `wait` again soon
+    /// should call `flush`; otherwise the loops take the commands on their next
+    /// timer tick (within 50 ms), and the readiness fd stays readable meanwhile.
+    pub fn flush(&self) {
+        cork::uncork(&self.shared);
     }
 
     /// True once the server has stopped and every event was taken.
@@ -128,12 +143,15 @@ impl Handle {
         check_payload(kind, data)?;
         self.check_running()?;
         let frame: Arc<[u8]> = encode(kind, data).into();
-        for l in &self.shared.loops {
-            l.push(Command::Broadcast {
-                frame: frame.clone(),
-                payload: data.len(),
-                except,
-            });
+        for index in 0..self.shared.loops.len() {
+            self.deliver(
+                index,
+                Command::Broadcast {
+                    frame: frame.clone(),
+                    payload: data.len(),
+                    except,
+                },
+            );
         }
         Ok(())
     }
@@ -175,13 +193,16 @@ impl Handle {
         self.check_running()?;
         let frame: Arc<[u8]> = encode(kind, data).into();
         let topic: Arc<str> = topic.into();
-        for l in &self.shared.loops {
-            l.push(Command::Publish {
-                topic: topic.clone(),
-                frame: frame.clone(),
-                payload: data.len(),
-                except,
-            });
+        for index in 0..self.shared.loops.len() {
+            self.deliver(
+                index,
+                Command::Publish {
+                    topic: topic.clone(),
+                    frame: frame.clone(),
+                    payload: data.len(),
+                    except,
+                },
+            );
         }
         Ok(())
     }
@@ -212,18 +233,21 @@ impl Handle {
             return Ok(0);
         }
         let frame: Arc<[u8]> = encode(kind, data).into();
-        for (index, l) in self.shared.loops.iter().enumerate() {
+        for index in 0..self.shared.loops.len() {
             let mine: Vec<ConnId> = ids
                 .iter()
                 .copied()
                 .filter(|id| id.loop_index() == index)
                 .collect();
             if !mine.is_empty() {
-                l.push(Command::SendMany {
-                    ids: mine,
-                    frame: frame.clone(),
-                    payload: data.len(),
-                });
+                self.deliver(
+                    index,
+                    Command::SendMany {
+                        ids: mine,
+                        frame: frame.clone(),
+                        payload: data.len(),
+                    },
+                );
             }
         }
         Ok(ids.len())
@@ -360,12 +384,15 @@ impl Handle {
     }
 
     fn to_loop(&self, id: ConnId, command: Command) -> Result<(), Error> {
-        let l = self
-            .shared
+        self.shared
             .loop_of(id)
             .ok_or(Error::UnknownConnection(id))?;
-        l.push(command);
+        self.deliver(id.loop_index(), command);
         Ok(())
+    }
+
+    fn deliver(&self, index: usize, command: Command) {
+        cork::deliver(&self.shared, index, command);
     }
 }
 

@@ -22,6 +22,7 @@ mod command;
 mod commands;
 mod config;
 mod conn;
+mod cork;
 mod error;
 mod event;
 mod event_loop;

@@ -43,6 +43,16 @@ impl LoopShared {
         }
     }
 
+    /// Queues a command without waking the loop (see `cork`).
+    pub(crate) fn push_quiet(&self, command: Command) {
+        self.lock_commands().push(command);
+    }
+
+    pub(crate) fn wake(&self) {
+        // A failed wake means the loop is gone (shut down); nothing to do.
+        let _ = self.waker.wake();
+    }
+
     pub(crate) fn lock_commands(&self) -> MutexGuard<'_, Vec<Command>> {
         self.commands.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -1,0 +1,113 @@
+//! Corking: commands issued by the thread that dispatches events are queued
+//! without waking the I/O loops, which are woken once when that thread asks
+//! for more events (or after a burst). On a busy core this turns one thread
+//! switch per reply into one per batch.
+//!
+//! Nothing is lost if the thread never comes back: the readiness fd turns
+//! readable (so a `poll`-driven program calls `wait` again), a burst of
+//! `MAX_CORKED` commands wakes the loops, and a loop also takes its queue on
+//! its next timer tick (every 50 ms while it has connections).
+
+use std::cell::RefCell;
+use std::sync::{Arc, Weak};
+
+use super::command::Command;
+use super::shared::Shared;
+
+/// Corked commands after which the loops are woken anyway.
+const MAX_CORKED: usize = 256;
+
+thread_local! {
+    static CORK: RefCell<Cork> = RefCell::new(Cork::default());
+}
+
+#[derive(Default)]
+struct Cork {
+    /// The server whose events this thread dispatches.
+    server: Weak<Shared>,
+    /// Loops with queued commands not yet woken (bit per loop index).
+    pending: [u64; 4],
+    count: usize,
+}
+
+impl Cork {
+    fn is_for(&self, shared: &Arc<Shared>) -> bool {
+        std::ptr::eq(self.server.as_ptr(), Arc::as_ptr(shared))
+    }
+
+    fn take_pending(&mut self) -> [u64; 4] {
+        self.count = 0;
+        std::mem::take(&mut self.pending)
+    }
+}
+
+/// Queues `command` for loop `index`, corked if this thread dispatches `shared`.
+pub(crate) fn deliver(shared: &Arc<Shared>, index: usize, command: Command) {
+    let corked = CORK.with(|cork| {
+        let mut cork = cork.borrow_mut();
+        if !cork.is_for(shared) {
+            return None;
+        }
+        let first = cork.count == 0;
+        cork.pending[index / 64] |= 1 << (index % 64);
+        cork.count += 1;
+        Some((first, cork.count >= MAX_CORKED))
+    });
+    match corked {
+        None => shared.loops[index].push(command),
+        Some((first, full)) => {
+            shared.loops[index].push_quiet(command);
+            if first {
+                shared.events.poke();
+            }
+            if full {
+                uncork(shared);
+            }
+        }
+    }
+}
+
+/// Wakes every loop this thread queued commands for.
+pub(crate) fn uncork(shared: &Arc<Shared>) {
+    let pending = CORK.with(|cork| {
+        let mut cork = cork.borrow_mut();
+        if cork.is_for(shared) {
+            cork.take_pending()
+        } else {
+            [0; 4]
+        }
+    });
+    wake(shared, pending);
+}
+
+/// Marks this thread as dispatching `shared`'s events, flushing a cork it held
+/// for another server.
+pub(crate) fn dispatching(shared: &Arc<Shared>) {
+    let previous = CORK.with(|cork| {
+        let mut cork = cork.borrow_mut();
+        if cork.is_for(shared) {
+            return None;
+        }
+        let pending = cork.take_pending();
+        let previous = std::mem::replace(&mut cork.server, Arc::downgrade(shared));
+        Some((previous, pending))
+    });
+    if let Some((previous, pending)) = previous {
+        if let Some(previous) = previous.upgrade() {
+            wake(&previous, pending);
+        }
+    }
+}
+
+fn wake(shared: &Shared, pending: [u64; 4]) {
+    for (word, bits) in pending.iter().enumerate() {
+        let mut bits = *bits;
+        while bits != 0 {
+            let index = word * 64 + bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            if let Some(l) = shared.loops.get(index) {
+                l.wake();
+            }
+        }
+    }
+}
