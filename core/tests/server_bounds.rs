@@ -36,6 +36,7 @@ fn slow_reader_is_closed_at_its_limit_while_a_fast_reader_keeps_up() {
         handle
             .broadcast(MessageKind::Binary, &payload, None)
             .unwrap();
+        handle.flush(); // this thread dispatched events: its commands are corked
         if i % 8 == 7 {
             while received < i + 1 {
                 let frame = fast.recv_data();
