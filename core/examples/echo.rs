@@ -51,7 +51,7 @@ fn main() -> ExitCode {
                 let _ = if kind == MessageKind::Text && data.starts_with(b"B:") {
                     handle.broadcast(kind, &data, None)
                 } else {
-                    handle.send(id, kind, &data)
+                    handle.send_owned(id, kind, data)
                 };
             }
         }

@@ -147,6 +147,17 @@ impl Decoder {
         }
     }
 
+    /// Takes the buffer of the data message just returned, when it was assembled
+    /// inside the decoder (it spanned frames or reads), so the caller can keep
+    /// the bytes without copying them. `None` when the last message was borrowed
+    /// from the input, was a control frame, or was empty.
+    pub fn take_assembled(&mut self) -> Option<Vec<u8>> {
+        if self.kind.is_some() || self.message.is_empty() {
+            return None;
+        }
+        Some(std::mem::take(&mut self.message))
+    }
+
     /// Heap bytes the decoder holds right now (capacity of its buffers).
     pub fn buffered(&self) -> usize {
         self.message.capacity() + self.control.capacity()

@@ -18,6 +18,12 @@ pub(crate) enum Command {
         frame: Vec<u8>,
         payload: usize,
     },
+    /// A frame header and the caller's own payload buffer, queued without a copy.
+    SendOwned {
+        id: ConnId,
+        header: ([u8; MAX_SERVER_HEADER], u8),
+        data: Vec<u8>,
+    },
     /// The same shared frame to several connections of this loop (users).
     SendMany {
         ids: Vec<ConnId>,
@@ -63,16 +69,22 @@ pub(crate) enum Command {
     Shutdown,
 }
 
-/// Encodes one unmasked, unfragmented server frame.
-pub(crate) fn encode(kind: MessageKind, data: &[u8]) -> Vec<u8> {
+/// The header of one unmasked, unfragmented server frame.
+pub(crate) fn header(kind: MessageKind, len: usize) -> ([u8; MAX_SERVER_HEADER], u8) {
     let opcode = match kind {
         MessageKind::Text => OpCode::Text,
         MessageKind::Binary => OpCode::Binary,
     };
     let mut header = [0u8; MAX_SERVER_HEADER];
-    let n = write_header(&mut header, true, opcode, data.len() as u64);
-    let mut out = Vec::with_capacity(n + data.len());
-    out.extend_from_slice(&header[..n]);
+    let n = write_header(&mut header, true, opcode, len as u64);
+    (header, n as u8)
+}
+
+/// Encodes one unmasked, unfragmented server frame.
+pub(crate) fn encode(kind: MessageKind, data: &[u8]) -> Vec<u8> {
+    let (header, n) = header(kind, data.len());
+    let mut out = Vec::with_capacity(n as usize + data.len());
+    out.extend_from_slice(&header[..n as usize]);
     out.extend_from_slice(data);
     out
 }

@@ -25,6 +25,17 @@ impl EventLoop {
                 Some(slot) => self.enqueue(slot, |c| c.out.push_vec(frame), payload),
                 None => self.dropped(),
             },
+            Command::SendOwned { id, header, data } => match self.slot_of(id, true) {
+                Some(slot) => {
+                    let len = data.len();
+                    let push = |c: &mut Conn| {
+                        c.out.push_bytes(&[&header.0[..header.1 as usize]]);
+                        c.out.push_vec(data);
+                    };
+                    self.enqueue(slot, push, len);
+                }
+                None => self.dropped(),
+            },
             Command::SendMany {
                 ids,
                 frame,

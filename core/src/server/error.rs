@@ -46,7 +46,7 @@ impl fmt::Display for Error {
             Error::InvalidUtf8 => f.write_str("text messages must be valid UTF-8"),
             Error::InvalidCloseCode(code) => write!(
                 f,
-                "close code {code} is not allowed (use 1000-1003, 1007-1014 or 3000-4999)"
+                "close code {code} is not allowed (use 1000-1003, 1007-1009, 1011-1014 or 3000-4999)"
             ),
             Error::ReasonTooLong(len) => {
                 write!(f, "close reason is {len} bytes; at most 123 are allowed")

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::command::{encode, Command};
+use super::command::{encode, header, Command};
 use super::cork;
 use super::registry::ConnMeta;
 use super::shared::Shared;
@@ -112,6 +112,15 @@ impl Handle {
                 payload: data.len(),
             },
         )
+    }
+
+    /// Sends one message, taking the buffer: large payloads are queued without a
+    /// copy (the frame header goes out as a separate piece of the same write).
+    pub fn send_owned(&self, id: ConnId, kind: MessageKind, data: Vec<u8>) -> Result<(), Error> {
+        check_payload(kind, &data)?;
+        self.live(id)?;
+        let header = header(kind, data.len());
+        self.to_loop(id, Command::SendOwned { id, header, data })
     }
 
     /// Starts the close handshake with `code` and `reason` (at most 123 bytes).

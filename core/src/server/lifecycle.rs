@@ -187,13 +187,21 @@ impl EventLoop {
         };
         let mut wrote = false;
         loop {
+            let input_range = input.as_ptr_range();
             let (used, message) = match conn.decoder.decode(input) {
-                Ok((used, Some(message))) => (used, Decoded::from(message)),
+                Ok((used, Some(message))) => (used, Decoded::new(message, input_range)),
                 Ok((_, None)) => break,
                 Err(e) => {
                     wrote = fail(conn, e.code, e.reason, self.now, &mut self.batch);
                     break;
                 }
+            };
+            // A message assembled inside the decoder is moved out, not copied.
+            let message = match message {
+                Decoded::Assembled(kind) => {
+                    Decoded::Data(kind, conn.decoder.take_assembled().unwrap_or_default())
+                }
+                other => other,
             };
             let done = on_message(conn, message, stats, &mut self.batch, self.now);
             wrote |= done.wrote;
@@ -353,7 +361,7 @@ impl EventLoop {
         }
         if backlog > max_buffered && conn.is_open() {
             // A slow reader: drop what it has not taken and close it with 1008.
-            conn.out.clear();
+            conn.out.discard_unsent();
             bump(&me.stats.dropped, 1);
             conn.start_close(
                 code::POLICY_VIOLATION,
@@ -377,16 +385,26 @@ struct Handled {
 /// updated while handling it. Data is copied once, into the event.
 enum Decoded {
     Data(MessageKind, Vec<u8>),
+    /// A data message whose bytes are still in the decoder's buffer.
+    Assembled(MessageKind),
     Ping(Vec<u8>),
     Pong,
     Close(Option<(u16, String)>),
 }
 
-impl From<Message<'_>> for Decoded {
-    fn from(message: Message<'_>) -> Decoded {
+impl Decoded {
+    /// Detaches `message`; data borrowed from the read buffer (`input`) is copied.
+    fn new(message: Message<'_>, input: std::ops::Range<*const u8>) -> Decoded {
+        let data = |kind, bytes: &[u8]| {
+            if bytes.is_empty() || input.contains(&bytes.as_ptr()) {
+                Decoded::Data(kind, bytes.to_vec())
+            } else {
+                Decoded::Assembled(kind)
+            }
+        };
         match message {
-            Message::Text(text) => Decoded::Data(MessageKind::Text, text.as_bytes().to_vec()),
-            Message::Binary(bytes) => Decoded::Data(MessageKind::Binary, bytes.to_vec()),
+            Message::Text(text) => data(MessageKind::Text, text.as_bytes()),
+            Message::Binary(bytes) => data(MessageKind::Binary, bytes),
             Message::Ping(payload) => Decoded::Ping(payload.to_vec()),
             Message::Pong(_) => Decoded::Pong,
             Message::Close(close) => Decoded::Close(close.map(|(c, r)| (c, r.to_string()))),

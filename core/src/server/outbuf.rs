@@ -96,6 +96,21 @@ impl OutBuf {
         dropped
     }
 
+    /// Drops what has not started to go out. A chunk partly written is kept: it
+    /// holds whole frames, and cutting one would corrupt the stream for anything
+    /// sent after it (the close frame).
+    pub(crate) fn discard_unsent(&mut self) {
+        if self.offset == 0 {
+            self.clear();
+            return;
+        }
+        self.chunks.truncate(1);
+        self.len = self
+            .chunks
+            .front()
+            .map_or(0, |c| c.bytes().len() - self.offset);
+    }
+
     /// Writes as much as the socket takes, retrying on EINTR.
     pub(crate) fn flush_to<W: Write>(&mut self, socket: &mut W) -> io::Result<Flushed> {
         while self.len > 0 {
@@ -188,5 +203,25 @@ mod tests {
         assert_eq!(w.out, expected);
         assert_eq!(buf.len(), 0);
         assert_eq!(buf.chunks.capacity(), 0);
+    }
+
+    #[test]
+    fn discarding_keeps_a_partly_written_chunk_whole() {
+        let mut buf = OutBuf::default();
+        buf.push_vec(vec![1u8; 20_000]);
+        buf.push_vec(vec![2u8; 20_000]);
+        let mut w = Trickle {
+            out: Vec::new(),
+            per_call: 100,
+            calls_left: 1,
+        };
+        assert_eq!(buf.flush_to(&mut w).unwrap(), Flushed::WouldBlock);
+        buf.discard_unsent();
+        assert_eq!(buf.len(), 19_900, "the rest of the first frame stays");
+        buf.push_bytes(&[b"close"]);
+        w.calls_left = usize::MAX;
+        buf.flush_to(&mut w).unwrap();
+        assert_eq!(w.out.len(), 20_005);
+        assert!(w.out.ends_with(b"\x01close"));
     }
 }
