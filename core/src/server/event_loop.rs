@@ -25,7 +25,7 @@ const LISTENER_BASE: usize = usize::MAX - 1024;
 /// Per-thread read buffer: connections keep only the leftovers of partial frames.
 const SCRATCH: usize = 64 * 1024;
 /// Events gathered while reading before they are handed to the queue mid-iteration.
-const EARLY_PUSH: usize = 64;
+const EARLY_PUSH: usize = 256;
 /// How long accepting pauses when the process is out of file descriptors.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
@@ -133,7 +133,7 @@ impl EventLoop {
             self.resume_stalled();
             self.run_timers();
             self.flush_dirty();
-            self.shared.events.push_batch(&mut self.batch);
+            self.shared.events.push_batch(&mut self.batch, true);
             if self.shutting_down && self.live == 0 {
                 break;
             }
@@ -238,7 +238,7 @@ impl EventLoop {
         loop {
             if self.batch.len() >= EARLY_PUSH {
                 // Hand a large batch over now, so the queue's bound is seen in time.
-                self.shared.events.push_batch(&mut self.batch);
+                self.shared.events.push_batch(&mut self.batch, false);
             }
             let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
                 break;

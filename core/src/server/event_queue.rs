@@ -49,6 +49,10 @@ struct Inner {
     events: VecDeque<Queued>,
     /// Barriers taken by the last call, released by the next.
     passed: Vec<ConnId>,
+    /// Events arrived in an empty queue and nobody was woken yet.
+    unnotified: bool,
+    /// Application threads blocked in `take`.
+    waiting: usize,
     bytes: usize,
     /// No loop will push again (all have stopped).
     finished: bool,
@@ -67,6 +71,8 @@ impl EventQueue {
             inner: Mutex::new(Inner {
                 events: VecDeque::new(),
                 passed: Vec::new(),
+                unnotified: false,
+                waiting: 0,
                 bytes: 0,
                 finished: false,
             }),
@@ -91,8 +97,10 @@ impl EventQueue {
     }
 
     /// Appends a batch (never drops: the bound is enforced by not reading further).
-    pub(crate) fn push_batch(&self, batch: &mut Vec<Queued>) {
-        if batch.is_empty() {
+    /// With `notify` false the application is not woken yet: a loop hands over
+    /// large batches mid-iteration, and wakes the application once at its end.
+    pub(crate) fn push_batch(&self, batch: &mut Vec<Queued>, notify: bool) {
+        if batch.is_empty() && !notify {
             return;
         }
         let mut inner = self.lock();
@@ -106,9 +114,13 @@ impl EventQueue {
         if inner.events.len() >= self.max_events || inner.bytes >= self.max_bytes {
             self.full.store(true, Ordering::Relaxed);
         }
-        if was_empty {
+        inner.unnotified |= was_empty && !inner.events.is_empty();
+        if notify && inner.unnotified {
+            inner.unnotified = false;
             self.poke();
-            self.ready.notify_all();
+            if inner.waiting > 0 {
+                self.ready.notify_all();
+            }
         }
     }
 
@@ -140,20 +152,19 @@ impl EventQueue {
         let mut inner = self.lock();
         let release = std::mem::take(&mut inner.passed);
         while inner.events.is_empty() && !inner.finished && release.is_empty() {
-            match deadline {
-                None => inner = self.ready.wait(inner).unwrap_or_else(|e| e.into_inner()),
-                Some(deadline) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        break;
-                    }
-                    inner = self
-                        .ready
-                        .wait_timeout(inner, deadline - now)
-                        .unwrap_or_else(|e| e.into_inner())
-                        .0;
-                }
+            let now = Instant::now();
+            if deadline.is_some_and(|d| now >= d) {
+                break;
             }
+            inner.waiting += 1;
+            inner = match deadline {
+                None => self.ready.wait(inner).unwrap_or_else(|e| e.into_inner()),
+                Some(deadline) => {
+                    let waited = self.ready.wait_timeout(inner, deadline - now);
+                    waited.unwrap_or_else(|e| e.into_inner()).0
+                }
+            };
+            inner.waiting -= 1;
         }
         let Inner {
             events,
