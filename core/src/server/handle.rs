@@ -102,7 +102,7 @@ impl Handle {
     /// Sends one message. Text must be valid UTF-8.
     pub fn send(&self, id: ConnId, kind: MessageKind, data: &[u8]) -> Result<(), Error> {
         check_payload(kind, data)?;
-        self.live(id)?;
+        self.check_live(id)?;
         let frame = encode(kind, data);
         self.to_loop(
             id,
@@ -118,7 +118,7 @@ impl Handle {
     /// copy (the frame header goes out as a separate piece of the same write).
     pub fn send_owned(&self, id: ConnId, kind: MessageKind, data: Vec<u8>) -> Result<(), Error> {
         check_payload(kind, &data)?;
-        self.live(id)?;
+        self.check_live(id)?;
         let header = header(kind, data.len());
         self.to_loop(id, Command::SendOwned { id, header, data })
     }
@@ -131,7 +131,7 @@ impl Handle {
         if reason.len() > 123 {
             return Err(Error::ReasonTooLong(reason.len()));
         }
-        self.live(id)?;
+        self.check_live(id)?;
         self.to_loop(
             id,
             Command::Close {
@@ -167,7 +167,7 @@ impl Handle {
 
     /// Adds the connection to a topic.
     pub fn subscribe(&self, id: ConnId, topic: &str) -> Result<(), Error> {
-        self.live(id)?;
+        self.check_live(id)?;
         self.to_loop(
             id,
             Command::Subscribe {
@@ -179,7 +179,7 @@ impl Handle {
 
     /// Removes the connection from a topic (no error if it was not subscribed).
     pub fn unsubscribe(&self, id: ConnId, topic: &str) -> Result<(), Error> {
-        self.live(id)?;
+        self.check_live(id)?;
         self.to_loop(
             id,
             Command::Unsubscribe {
@@ -382,6 +382,14 @@ impl Handle {
             .loop_of(id)
             .and_then(|l| l.registry.get(id))
             .ok_or(Error::UnknownConnection(id))
+    }
+
+    fn check_live(&self, id: ConnId) -> Result<(), Error> {
+        self.check_running()?;
+        match self.shared.loop_of(id) {
+            Some(l) if l.registry.is_live(id) => Ok(()),
+            _ => Err(Error::UnknownConnection(id)),
+        }
     }
 
     fn pending(&self, id: ConnId) -> Result<Arc<ConnMeta>, Error> {

@@ -73,6 +73,12 @@ impl Registry {
         }
     }
 
+    /// Whether `id` is still alive, without taking a reference (the send path).
+    pub(crate) fn is_live(&self, id: ConnId) -> bool {
+        let slots = self.slots.read().unwrap_or_else(|e| e.into_inner());
+        matches!(slots.get(id.slot()), Some(Some(meta)) if meta.id == id)
+    }
+
     pub(crate) fn insert(&self, meta: Arc<ConnMeta>) {
         let slot = meta.id.slot();
         let mut slots = self.slots.write().unwrap_or_else(|e| e.into_inner());
