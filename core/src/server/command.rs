@@ -35,13 +35,9 @@ pub(crate) enum Command {
         code: u16,
         reason: String,
     },
-    Broadcast {
-        frame: Arc<[u8]>,
-        payload: usize,
-        except: Option<ConnId>,
-    },
+    /// One shared frame to a topic's subscribers, or to every open connection.
     Publish {
-        topic: Arc<str>,
+        topic: Option<Arc<str>>,
         frame: Arc<[u8]>,
         payload: usize,
         except: Option<ConnId>,

@@ -48,39 +48,31 @@ impl EventLoop {
                     }
                 }
             }
-            Command::Broadcast {
-                frame,
-                payload,
-                except,
-            } => {
-                for slot in 0..self.conns.len() {
-                    let target = match &self.conns[slot] {
-                        Some(c) => c.takes_messages() && Some(c.id) != except,
-                        None => false,
-                    };
-                    if target {
-                        self.enqueue(slot, |c| c.out.push_shared(&frame), payload);
-                    }
-                }
-            }
             Command::Publish {
                 topic,
                 frame,
                 payload,
                 except,
             } => {
-                let Some(subscribers) = self.topics.get(&topic) else {
-                    return;
+                let targets: Vec<usize> = match &topic {
+                    Some(topic) => match self.topics.get(topic) {
+                        Some(subscribers) => subscribers
+                            .iter()
+                            .filter(|&&id| Some(id) != except)
+                            .filter_map(|&id| self.slot_of(id, false))
+                            .collect(),
+                        None => return,
+                    },
+                    None => (0..self.conns.len())
+                        .filter(|&slot| {
+                            self.conns[slot]
+                                .as_ref()
+                                .is_some_and(|c| c.takes_messages() && Some(c.id) != except)
+                        })
+                        .collect(),
                 };
-                let ids: Vec<ConnId> = subscribers
-                    .iter()
-                    .copied()
-                    .filter(|&id| Some(id) != except)
-                    .collect();
-                for id in ids {
-                    if let Some(slot) = self.slot_of(id, false) {
-                        self.enqueue(slot, |c| c.out.push_shared(&frame), payload);
-                    }
+                for slot in targets {
+                    self.enqueue(slot, |c| c.out.push_shared(&frame), payload);
                 }
             }
             Command::Subscribe { id, topic } => {

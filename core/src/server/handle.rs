@@ -149,20 +149,7 @@ impl Handle {
         data: &[u8],
         except: Option<ConnId>,
     ) -> Result<(), Error> {
-        check_payload(kind, data)?;
-        self.check_running()?;
-        let frame: Arc<[u8]> = encode(kind, data).into();
-        for index in 0..self.shared.loops.len() {
-            self.deliver(
-                index,
-                Command::Broadcast {
-                    frame: frame.clone(),
-                    payload: data.len(),
-                    except,
-                },
-            );
-        }
-        Ok(())
+        self.fan_out(None, kind, data, except)
     }
 
     /// Adds the connection to a topic.
@@ -198,20 +185,29 @@ impl Handle {
         data: &[u8],
         except: Option<ConnId>,
     ) -> Result<(), Error> {
+        self.fan_out(Some(topic.into()), kind, data, except)
+    }
+
+    /// Encodes once and hands the same bytes to every loop, for a topic's
+    /// subscribers or (`None`) for every open connection.
+    fn fan_out(
+        &self,
+        topic: Option<Arc<str>>,
+        kind: MessageKind,
+        data: &[u8],
+        except: Option<ConnId>,
+    ) -> Result<(), Error> {
         check_payload(kind, data)?;
         self.check_running()?;
         let frame: Arc<[u8]> = encode(kind, data).into();
-        let topic: Arc<str> = topic.into();
         for index in 0..self.shared.loops.len() {
-            self.deliver(
-                index,
-                Command::Publish {
-                    topic: topic.clone(),
-                    frame: frame.clone(),
-                    payload: data.len(),
-                    except,
-                },
-            );
+            let command = Command::Publish {
+                topic: topic.clone(),
+                frame: frame.clone(),
+                payload: data.len(),
+                except,
+            };
+            self.deliver(index, command);
         }
         Ok(())
     }
