@@ -1,0 +1,196 @@
+//! The constructor's options array, checked by name and type, as an engine `Config`.
+//! Every error names the option and the values it accepts.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use ext_php_rs::types::{ZendHashTable, Zval};
+use switchboard::server::{defaults, Config, NoMatchingSubprotocol};
+
+use crate::convert::type_name;
+
+/// Every option with what it accepts, in the order the documentation lists them.
+pub const OPTIONS: &[(&str, &str)] = &[
+    (
+        "listen",
+        "an \"IP:port\" string or a list of them (required)",
+    ),
+    ("threads", "an int from 1 to 255"),
+    ("reuse_port", "a bool"),
+    ("max_connections", "an int of at least 1"),
+    ("max_message_size", "an int from 1 to 2147483648 (bytes)"),
+    ("max_buffered", "an int of at least 1024 (bytes)"),
+    ("max_head_size", "an int from 256 to 1048576 (bytes)"),
+    ("handshake_timeout", "a number of seconds greater than 0"),
+    ("idle_timeout", "a number of seconds greater than 0"),
+    ("close_timeout", "a number of seconds greater than 0"),
+    ("ping_interval", "a number of seconds (0 or null: no pings)"),
+    ("subprotocols", "a string or a list of strings"),
+    ("require_subprotocol", "a bool"),
+    ("allowed_origins", "a string or a list of strings"),
+    ("allow_missing_origin", "a bool"),
+    ("authorize", "a bool"),
+    ("static_dir", "a directory path string, or null"),
+    ("event_queue_events", "an int of at least 1"),
+    ("event_queue_bytes", "an int of at least 1"),
+];
+
+/// What the options decide.
+pub struct Options {
+    pub config: Config,
+    pub authorize: bool,
+}
+
+/// Reads and checks the options array.
+pub fn parse(options: &ZendHashTable) -> Result<Options, String> {
+    let mut config = Config::new();
+    let mut authorize = false;
+    let mut listen = false;
+    let mut ping_interval = Some(defaults::PING_INTERVAL);
+    let mut queue = (defaults::EVENT_QUEUE_EVENTS, defaults::EVENT_QUEUE_BYTES);
+    for (key, value) in options.iter() {
+        let name = key.to_string();
+        let Some(&(name, accepts)) = OPTIONS.iter().find(|(n, _)| *n == name) else {
+            let known: Vec<&str> = OPTIONS.iter().map(|(n, _)| *n).collect();
+            return Err(format!(
+                "unknown option \"{name}\"; the options are: {}",
+                known.join(", ")
+            ));
+        };
+        let bad = || {
+            format!(
+                "option \"{name}\" must be {accepts}, {} given",
+                describe(value)
+            )
+        };
+        match name {
+            "listen" => {
+                for addr in strings(value).ok_or_else(bad)? {
+                    config.listen_str(&addr).map_err(|_| {
+                        format!("option \"listen\": {addr:?} is not an IP:port address")
+                    })?;
+                    listen = true;
+                }
+            }
+            "threads" => {
+                config.threads(int(value, 1, 255).ok_or_else(bad)?);
+            }
+            "reuse_port" => {
+                config.reuse_port(value.bool().ok_or_else(bad)?);
+            }
+            "max_connections" => {
+                config.max_connections(int(value, 1, usize::MAX).ok_or_else(bad)?);
+            }
+            "max_message_size" => {
+                config.max_message_size(int(value, 1, 1 << 31).ok_or_else(bad)?);
+            }
+            "max_buffered" => {
+                config.max_buffered(int(value, 1024, usize::MAX).ok_or_else(bad)?);
+            }
+            "max_head_size" => {
+                config.max_head_size(int(value, 256, 1 << 20).ok_or_else(bad)?);
+            }
+            "handshake_timeout" => {
+                config.handshake_timeout(positive_seconds(value).ok_or_else(bad)?);
+            }
+            "idle_timeout" => {
+                config.idle_timeout(positive_seconds(value).ok_or_else(bad)?);
+            }
+            "close_timeout" => {
+                config.close_timeout(positive_seconds(value).ok_or_else(bad)?);
+            }
+            "ping_interval" => {
+                ping_interval = if value.is_null() {
+                    None
+                } else {
+                    let t = seconds(value).ok_or_else(bad)?;
+                    (!t.is_zero()).then_some(t)
+                };
+            }
+            "subprotocols" => {
+                for p in strings(value).ok_or_else(bad)? {
+                    config.subprotocol(&p);
+                }
+            }
+            "require_subprotocol" => {
+                if value.bool().ok_or_else(bad)? {
+                    config.no_matching_subprotocol(NoMatchingSubprotocol::Reject);
+                }
+            }
+            "allowed_origins" => {
+                for o in strings(value).ok_or_else(bad)? {
+                    config.allow_origin(&o);
+                }
+            }
+            "allow_missing_origin" => {
+                config.allow_missing_origin(value.bool().ok_or_else(bad)?);
+            }
+            "authorize" => {
+                authorize = value.bool().ok_or_else(bad)?;
+                config.authorize(authorize);
+            }
+            "static_dir" => {
+                let dir = if value.is_null() {
+                    None
+                } else {
+                    Some(PathBuf::from(value.str().ok_or_else(bad)?))
+                };
+                config.static_dir(dir);
+            }
+            "event_queue_events" => queue.0 = int(value, 1, usize::MAX).ok_or_else(bad)?,
+            "event_queue_bytes" => queue.1 = int(value, 1, usize::MAX).ok_or_else(bad)?,
+            _ => return Err(bad()),
+        }
+    }
+    if !listen {
+        return Err(
+            "option \"listen\" is required: an \"IP:port\" string or a list of them".into(),
+        );
+    }
+    config.ping_interval(ping_interval);
+    config.event_queue(queue.0, queue.1);
+    Ok(Options { config, authorize })
+}
+
+/// `int`, or `int(7)`, for messages.
+fn describe(value: &Zval) -> String {
+    match (value.long(), value.str()) {
+        (Some(n), _) => format!("int({n})"),
+        (_, Some(s)) if s.len() <= 40 => format!("string({s:?})"),
+        _ => type_name(value).to_string(),
+    }
+}
+
+fn int(value: &Zval, min: usize, max: usize) -> Option<usize> {
+    let n = usize::try_from(value.long()?).ok()?;
+    (min..=max).contains(&n).then_some(n)
+}
+
+/// A non-negative, finite number of seconds, below a year (so that deadlines
+/// cannot overflow).
+fn seconds(value: &Zval) -> Option<Duration> {
+    let s = match value.long() {
+        Some(n) => n as f64,
+        None => value.double()?,
+    };
+    if !(0.0..=365.0 * 86400.0).contains(&s) {
+        return None;
+    }
+    Duration::try_from_secs_f64(s).ok()
+}
+
+fn positive_seconds(value: &Zval) -> Option<Duration> {
+    seconds(value).filter(|d| !d.is_zero())
+}
+
+/// A string, or a list (any array) of strings.
+fn strings(value: &Zval) -> Option<Vec<String>> {
+    if let Some(s) = value.str() {
+        return Some(vec![s.to_string()]);
+    }
+    value
+        .array()?
+        .values()
+        .map(|v| v.str().map(str::to_string))
+        .collect()
+}

@@ -1,0 +1,412 @@
+//! The event loop on the PHP thread: `run()` dispatches batches of engine events
+//! to the handlers and fires timers; `poll()` hands the same events out as arrays;
+//! stopping drains the last events while the engine closes every client with 1001.
+
+use std::time::{Duration, Instant};
+
+use ext_php_rs::boxed::ZBox;
+use ext_php_rs::exception::PhpResult;
+use ext_php_rs::types::{ZendHashTable, ZendObject, Zval};
+use ext_php_rs::zend::ExecutorGlobals;
+use switchboard::server::{ConnId, Event, MessageKind};
+
+use crate::callback::{self, Thrown};
+use crate::convert::{self, boolean, bytes, long};
+use crate::exception::error;
+use crate::handshake::{self, Decision};
+use crate::signals::{self, StopSignals};
+use crate::state::{Mode, On, State};
+
+/// Events taken from the engine at once, at most.
+const BATCH: usize = 1024;
+/// The longest uninterrupted wait: how soon signals and `stop()` are noticed.
+const SLICE: Duration = Duration::from_millis(50);
+
+/// Whether to keep going after an event or a timer.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    Continue,
+    /// `exit()` is unwinding: return to PHP without running more PHP code.
+    Exit,
+}
+
+/// Sets the mode for the duration of a call.
+struct ModeGuard<'a>(&'a State);
+
+impl<'a> ModeGuard<'a> {
+    fn enter(state: &'a State, mode: Mode) -> PhpResult<ModeGuard<'a>> {
+        let refusal = match (state.mode.get(), mode) {
+            (Mode::Idle, _) => None,
+            (Mode::Running, Mode::Running) => Some(
+                "run() is already running: handlers are called from it, so return from the handler instead",
+            ),
+            (Mode::Running, _) => Some("poll() cannot be used while run() is running"),
+            (Mode::Polling, Mode::Running) => Some("run() cannot be called while poll() is waiting"),
+            (Mode::Polling, _) => Some("poll() is already waiting"),
+        };
+        if let Some(message) = refusal {
+            return Err(error(message));
+        }
+        state.mode.set(mode);
+        Ok(ModeGuard(state))
+    }
+}
+
+impl Drop for ModeGuard<'_> {
+    fn drop(&mut self) {
+        self.0.mode.set(Mode::Idle);
+    }
+}
+
+/// `run()`: serves until `stop()`, SIGINT/SIGTERM or the engine stops, then shuts
+/// down gracefully.
+pub fn run(state: &State) -> PhpResult<()> {
+    let _mode = ModeGuard::enter(state, Mode::Running)?;
+    if state.is_stopped() {
+        return Err(error(
+            "the server is stopped; create a new Server to serve again",
+        ));
+    }
+    if state.authorize && state.handler(On::Handshake).is_none() {
+        return Err(error(
+            "the authorize option needs a handshake handler: call on('handshake', ...) before run()",
+        ));
+    }
+    state.stop_requested.set(false);
+    let signals = StopSignals::install();
+    let mut batch = Vec::with_capacity(BATCH);
+    let flow = 'serve: loop {
+        if state.stop_requested.get() || StopSignals::received() != 0 {
+            break Flow::Continue;
+        }
+        if signals::interrupt_pending() {
+            if !signals::handle_interrupt() || after_php(state, "signal", None) == Flow::Exit {
+                break Flow::Exit;
+            }
+            continue;
+        }
+        if fire_timers(state) == Flow::Exit {
+            break Flow::Exit;
+        }
+        let timeout = state.timers.borrow().next_due().map_or(SLICE, |due| {
+            due.saturating_duration_since(Instant::now()).min(SLICE)
+        });
+        state.handle.wait(&mut batch, BATCH, Some(timeout));
+        for event in batch.drain(..) {
+            if dispatch(state, event) == Flow::Exit {
+                break 'serve Flow::Exit;
+            }
+        }
+        if state.handle.is_finished() {
+            break Flow::Continue;
+        }
+    };
+    batch.clear();
+    if flow == Flow::Continue {
+        shutdown(state, true);
+    }
+    drop(signals);
+    Ok(())
+}
+
+/// Stops the engine gracefully: it stops accepting, closes every client with 1001
+/// and waits for their replies, while this thread keeps taking events — passing
+/// them to the handlers (`dispatch`) or keeping them for `poll()`.
+pub fn shutdown(state: &State, mut dispatch_events: bool) {
+    let Some(server) = state.take_server() else {
+        return;
+    };
+    // If the thread cannot start, the closure and the server in it are dropped,
+    // and dropping a server shuts it down the same way (blocking).
+    let stopper = signals::with_signals_blocked(|| {
+        std::thread::Builder::new()
+            .name("switchboard-stop".into())
+            .spawn(move || server.shutdown())
+    });
+    let mut batch = Vec::with_capacity(BATCH);
+    loop {
+        state.handle.wait(&mut batch, BATCH, Some(SLICE));
+        for event in batch.drain(..) {
+            if dispatch_events {
+                dispatch_events = dispatch(state, event) == Flow::Continue;
+            } else {
+                state.backlog.borrow_mut().push_back(event);
+            }
+        }
+        if state.handle.is_finished() {
+            break;
+        }
+    }
+    if let Ok(thread) = stopper {
+        let _ = thread.join();
+    }
+}
+
+/// Fires the timers due now.
+fn fire_timers(state: &State) -> Flow {
+    let now = Instant::now();
+    loop {
+        let due = state.timers.borrow_mut().take_due(now);
+        let Some((id, callback)) = due else {
+            return Flow::Continue;
+        };
+        let result = callback.call(&mut [long(id)]);
+        if finish(state, result, "timer", None) == Flow::Exit {
+            return Flow::Exit;
+        }
+        if open_accepted(state) == Flow::Exit {
+            return Flow::Exit;
+        }
+    }
+}
+
+/// Passes one event to its handler.
+fn dispatch(state: &State, event: Event) -> Flow {
+    let flow = match event {
+        Event::Message { id, kind, data } => call(state, On::Message, id, || {
+            [
+                long(convert::id_to_php(id)),
+                bytes(&data),
+                boolean(kind == MessageKind::Binary),
+            ]
+        }),
+        Event::Open(open) if open.pending => authorize(state, open.id, convert::request(&open)),
+        Event::Open(open) => call(state, On::Open, open.id, || {
+            [long(convert::id_to_php(open.id)), convert::request(&open)]
+        }),
+        Event::Close(close) => {
+            if state.handshakes.borrow_mut().closed(close.id) {
+                return Flow::Continue;
+            }
+            call(state, On::Close, close.id, || {
+                [
+                    long(convert::id_to_php(close.id)),
+                    long(i64::from(close.code)),
+                    bytes(close.reason.as_bytes()),
+                    boolean(close.clean),
+                ]
+            })
+        }
+    };
+    if flow == Flow::Exit {
+        return flow;
+    }
+    open_accepted(state)
+}
+
+/// Calls the handler for `on`, if one is set, with the arguments `args` makes
+/// (only made when there is a handler).
+fn call<const N: usize>(
+    state: &State,
+    on: On,
+    id: ConnId,
+    args: impl FnOnce() -> [Zval; N],
+) -> Flow {
+    match state.handler(on) {
+        Some(handler) => {
+            let result = handler.call(&mut args());
+            finish(state, result, on.name(), Some(id))
+        }
+        None => Flow::Continue,
+    }
+}
+
+/// A pending handshake: asks the `handshake` handler and applies its answer.
+fn authorize(state: &State, id: ConnId, request: Zval) -> Flow {
+    state
+        .handshakes
+        .borrow_mut()
+        .pending(id, request.shallow_clone());
+    let Some(handler) = state.handler(On::Handshake) else {
+        let _ = state.reject(id, 500, "");
+        return Flow::Continue;
+    };
+    let decided = match handler.call(&mut [long(convert::id_to_php(id)), request]) {
+        Ok(value) => handshake::decision(&value),
+        Err(Thrown::Exit) => return Flow::Exit,
+        Err(Thrown::Exception(ex)) => {
+            if report(state, "handshake", Some(id), ex) == Flow::Exit {
+                return Flow::Exit;
+            }
+            Ok(Decision::Reject(500))
+        }
+    };
+    let applied = match decided {
+        Ok(Decision::Accept(accept)) => state.accept(id, accept),
+        Ok(Decision::Reject(status)) => state.reject(id, status, ""),
+        Ok(Decision::Later) => Ok(()),
+        Err(message) => {
+            let _ = state.reject(id, 500, "");
+            return report_message(state, "handshake", Some(id), &message);
+        }
+    };
+    match applied {
+        // Already decided by the handler itself, or the client left.
+        Ok(()) | Err(switchboard::server::Error::NotPending(_)) => Flow::Continue,
+        Err(
+            switchboard::server::Error::UnknownConnection(_) | switchboard::server::Error::ShutDown,
+        ) => Flow::Continue,
+        Err(e) => {
+            let _ = state.reject(id, 500, "");
+            report_message(state, "handshake", Some(id), &e.to_string())
+        }
+    }
+}
+
+/// Delivers the `open` events owed for accepted handshakes.
+fn open_accepted(state: &State) -> Flow {
+    loop {
+        let next = state.handshakes.borrow_mut().take_accepted();
+        let Some((id, request)) = next else {
+            return Flow::Continue;
+        };
+        if call(state, On::Open, id, || {
+            [long(convert::id_to_php(id)), request]
+        }) == Flow::Exit
+        {
+            return Flow::Exit;
+        }
+    }
+}
+
+/// After a handler call: reports an exception and goes on, or stops for `exit()`.
+fn finish(state: &State, result: Result<Zval, Thrown>, event: &str, id: Option<ConnId>) -> Flow {
+    match result {
+        Ok(_) => Flow::Continue,
+        Err(Thrown::Exit) => Flow::Exit,
+        Err(Thrown::Exception(ex)) => report(state, event, id, ex),
+    }
+}
+
+/// After PHP code ran outside a handler call (the interrupt function).
+fn after_php(state: &State, event: &str, id: Option<ConnId>) -> Flow {
+    match callback::pending() {
+        None => Flow::Continue,
+        Some(Thrown::Exit) => Flow::Exit,
+        Some(Thrown::Exception(ex)) => report(state, event, id, ex),
+    }
+}
+
+/// A handler threw: the `error` handler gets `($exception, $event, $id)`; without
+/// one (or if it throws too) the exception is written to STDERR. Serving goes on.
+fn report(state: &State, event: &str, id: Option<ConnId>, mut ex: ZBox<ZendObject>) -> Flow {
+    if let Some(handler) = state.handler(On::Error) {
+        let mut exception = Zval::new();
+        exception.set_object(&mut ex);
+        let mut id_arg = Zval::new();
+        match id {
+            Some(id) => id_arg.set_long(convert::id_to_php(id)),
+            None => id_arg.set_null(),
+        }
+        match handler.call(&mut [exception, bytes(event.as_bytes()), id_arg]) {
+            Ok(_) => return Flow::Continue,
+            Err(Thrown::Exit) => return Flow::Exit,
+            Err(Thrown::Exception(second)) => {
+                to_stderr(&format!(
+                    "the error handler threw {}, while reporting: {}",
+                    callback::describe(&second),
+                    where_from(event, id, &ex)
+                ));
+                return Flow::Continue;
+            }
+        }
+    }
+    to_stderr(&where_from(event, id, &ex));
+    Flow::Continue
+}
+
+/// One line on STDERR; a closed STDERR is not an error worth stopping for.
+fn to_stderr(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "Switchboard: {line}");
+}
+
+/// `message handler (connection 5) threw RuntimeException: boom in file.php:12`.
+fn where_from(event: &str, id: Option<ConnId>, ex: &ZendObject) -> String {
+    let id = id.map_or(String::new(), |id| {
+        format!(" (connection {})", convert::id_to_php(id))
+    });
+    format!("{event} handler{id} threw {}", callback::describe(ex))
+}
+
+/// Reports a misuse found here (a bad handshake answer) as a `Switchboard\Exception`.
+fn report_message(state: &State, event: &str, id: Option<ConnId>, message: &str) -> Flow {
+    error(message).throw();
+    match ExecutorGlobals::take_exception() {
+        Some(ex) => report(state, event, id, ex),
+        None => {
+            to_stderr(message);
+            Flow::Continue
+        }
+    }
+}
+
+/// `poll()`: up to `max` events as arrays, waiting up to `timeout_ms` (-1: until
+/// one arrives, the server stops, or a pcntl signal handler ran).
+pub fn poll(state: &State, timeout_ms: i64, max: i64) -> PhpResult<ZBox<ZendHashTable>> {
+    let _mode = ModeGuard::enter(state, Mode::Polling)?;
+    let max = usize::try_from(max)
+        .ok()
+        .filter(|&m| m >= 1)
+        .ok_or_else(|| error(format!("poll(): max must be at least 1, {max} given")))?;
+    let mut out = ZendHashTable::new();
+    while out.len() < max {
+        let next = state.handshakes.borrow_mut().take_accepted();
+        let Some((id, request)) = next else { break };
+        let _ = out.push(convert::accepted(id, request));
+    }
+    while out.len() < max {
+        let next = state.backlog.borrow_mut().pop_front();
+        let Some(event) = next else { break };
+        push_event(state, &mut out, event);
+    }
+    if !out.is_empty() {
+        return Ok(out);
+    }
+    // Negative, or too far to represent: no deadline.
+    let deadline = u64::try_from(timeout_ms)
+        .ok()
+        .and_then(|ms| Instant::now().checked_add(Duration::from_millis(ms)));
+    let mut batch = Vec::new();
+    loop {
+        let slice = deadline.map_or(SLICE, |d| {
+            d.saturating_duration_since(Instant::now()).min(SLICE)
+        });
+        state.handle.wait(&mut batch, max, Some(slice));
+        if !batch.is_empty() || state.handle.is_finished() {
+            break;
+        }
+        if signals::interrupt_pending() {
+            // A pcntl handler ran; an exception it threw stays pending and is
+            // thrown from poll() when it returns.
+            signals::handle_interrupt();
+            if callback::exception_pending() {
+                return Ok(out);
+            }
+            break;
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            break;
+        }
+    }
+    for event in batch {
+        push_event(state, &mut out, event);
+    }
+    Ok(out)
+}
+
+fn push_event(state: &State, out: &mut ZendHashTable, event: Event) {
+    let request = match &event {
+        Event::Open(open) if open.pending => {
+            let request = convert::request(open);
+            state
+                .handshakes
+                .borrow_mut()
+                .pending(open.id, request.shallow_clone());
+            Some(request)
+        }
+        Event::Close(close) if state.handshakes.borrow_mut().closed(close.id) => return,
+        _ => None,
+    };
+    let _ = out.push(convert::event(&event, request));
+}

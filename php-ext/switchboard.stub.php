@@ -1,0 +1,259 @@
+<?php
+
+// Stubs for switchboard
+
+namespace Switchboard {
+    /**
+     * Thrown by the extension for invalid options and arguments, and for misuse
+     * such as calling run() from inside a handler.
+     */
+    class Exception extends \Exception {}
+
+    /**
+     * A WebSocket server. The engine's I/O threads hold every connection; handlers
+     * run on the PHP thread inside `run()`, or events are taken with `poll()`.
+     *
+     * Connection ids are ints (never 0). Methods that address a connection return
+     * false when it is closed or unknown, or when the server is stopped; invalid
+     * arguments throw `\Switchboard\Exception`.
+     */
+    class Server {
+        /**
+         * Version of the extension.
+         */
+        public const VERSION = '0.1.0';
+
+        /**
+         * Starts listening at once (the I/O threads accept connections and queue
+         * their events until `run()` or `poll()` takes them).
+         *
+         * @throws \Switchboard\Exception for an unknown option, a wrong value, or an
+         * address that cannot be bound.
+         *
+         * @param array $options
+         */
+        public function __construct(array $options) {}
+
+        /**
+         * Accepts a pending handshake (`authorize` option), with optional
+         * `['user' => string, 'subprotocol' => string, 'headers' => [name => value]]`.
+         * The `open` handler runs next. False if the handshake was already decided
+         * or the client left.
+         *
+         * @param int $id
+         * @param array|null $options
+         * @return bool
+         */
+        public function accept(int $id, ?array $options = null): bool {}
+
+        /**
+         * The addresses listened on, as "IP:port" (with the real port for port 0).
+         *
+         * @return array
+         */
+        public function addresses(): array {}
+
+        /**
+         * Calls `$callback(int $timer)` once after `$seconds`; returns the timer id.
+         *
+         * @param float $seconds
+         * @param callable $callback
+         * @return int
+         */
+        public function after(float $seconds, callable $callback): int {}
+
+        /**
+         * Binds the connection to a user id (a user may have many connections).
+         *
+         * @param int $id
+         * @param string $user
+         * @return bool
+         */
+        public function bindUser(int $id, string $user): bool {}
+
+        /**
+         * Sends to every open connection, except `$except` (0: none).
+         *
+         * @param string $data
+         * @param bool $binary
+         * @param int $except
+         * @return bool
+         */
+        public function broadcast(string $data, bool $binary = false, int $except = 0): bool {}
+
+        /**
+         * Cancels a timer; false if it had already ended or never existed.
+         *
+         * @param int $timer
+         * @return bool
+         */
+        public function clearTimer(int $timer): bool {}
+
+        /**
+         * Starts the close handshake.
+         *
+         * @throws \Switchboard\Exception for a code other than 1000-1003, 1007-1014,
+         * 3000-4999, or a reason longer than 123 bytes.
+         *
+         * @param int $id
+         * @param int $code
+         * @param string $reason
+         * @return bool
+         */
+        public function close(int $id, int $code = 1000, string $reason = ''): bool {}
+
+        /**
+         * Calls `$callback(int $timer)` every `$seconds` (at least 0.001) while
+         * `run()` runs; returns the timer id.
+         *
+         * @param float $seconds
+         * @param callable $callback
+         * @return int
+         */
+        public function every(float $seconds, callable $callback): int {}
+
+        /**
+         * Facts about an open connection, or null if it is closed or unknown: `id`,
+         * `peer`, `path`, `query`, `subprotocol`, `user`, `pending`, `connected_for`
+         * (seconds), `messages_in`, `messages_out`, `bytes_in`, `bytes_out`, `buffered`.
+         *
+         * @param int $id
+         * @return array|null
+         */
+        public function info(int $id): ?array {}
+
+        /**
+         * Sets the handler for an event, replacing any earlier one:
+         * `open(int $id, array $request)`, `message(int $id, string $data, bool $binary)`,
+         * `close(int $id, int $code, string $reason, bool $clean)`,
+         * `handshake(int $id, array $request): bool|int|array|null` (needs the
+         * `authorize` option), `error(\Throwable $e, string $event, ?int $id)`.
+         *
+         * @param string $event
+         * @param callable $handler
+         * @return void
+         */
+        public function on(string $event, callable $handler): void {}
+
+        /**
+         * For programs with their own loop: up to `$max` events as arrays with a
+         * `type` of `open` (`id`, `request`), `message` (`id`, `data`, `binary`),
+         * `close` (`id`, `code`, `reason`, `clean`) or `handshake` (`id`, `request`).
+         * Waits up to `$timeout_ms` for the first (-1: until one arrives or the server
+         * stops); returns early, possibly empty, after a pcntl signal handler ran.
+         * Timers do not fire here.
+         *
+         * @param int $timeout_ms
+         * @param int $max
+         * @return array
+         */
+        public function poll(int $timeout_ms = -1, int $max = 1024): array {}
+
+        /**
+         * Sends to every subscriber of a topic, except `$except` (0: none).
+         *
+         * @param string $topic
+         * @param string $data
+         * @param bool $binary
+         * @param int $except
+         * @return bool
+         */
+        public function publish(string $topic, string $data, bool $binary = false, int $except = 0): bool {}
+
+        /**
+         * Refuses a pending handshake with an HTTP status (400-599) and a body.
+         * False if the handshake was already decided or the client left.
+         *
+         * @param int $id
+         * @param int $status
+         * @param string $body
+         * @return bool
+         */
+        public function reject(int $id, int $status = 403, string $body = ''): bool {}
+
+        /**
+         * Serves: calls the handlers and timers until `stop()` is called (from a
+         * handler, a timer or a signal handler), SIGINT/SIGTERM arrive (unless the
+         * script handles them itself), or the server stops. Returns after a graceful
+         * shutdown (clients receive close code 1001).
+         *
+         * @return void
+         */
+        public function run(): void {}
+
+        /**
+         * Sends a text (valid UTF-8) or binary message. False if the connection is gone.
+         *
+         * @throws \Switchboard\Exception if a text message is not valid UTF-8.
+         *
+         * @param int $id
+         * @param string $data
+         * @param bool $binary
+         * @return bool
+         */
+        public function send(int $id, string $data, bool $binary = false): bool {}
+
+        /**
+         * Sends to every connection bound to the user; returns how many (0 when the
+         * server is stopped).
+         *
+         * @param string $user
+         * @param string $data
+         * @param bool $binary
+         * @return int
+         */
+        public function sendToUser(string $user, string $data, bool $binary = false): int {}
+
+        /**
+         * The server's counters: `connections` (open now), `accepted`,
+         * `handshakes_failed`, `messages_in`, `messages_out`, `bytes_in`, `bytes_out`,
+         * `dropped`, and `closed_by` => [`peer`, `application`, `protocol_error`,
+         * `idle_timeout`, `slow_consumer`, `abnormal`, `shutdown`].
+         *
+         * @return array
+         */
+        public function stats(): array {}
+
+        /**
+         * Graceful shutdown: inside `run()` it makes `run()` return; elsewhere it
+         * shuts down at once (blocking until clients are closed). Idempotent.
+         *
+         * @return void
+         */
+        public function stop(): void {}
+
+        /**
+         * Adds the connection to a topic.
+         *
+         * @param int $id
+         * @param string $topic
+         * @return bool
+         */
+        public function subscribe(int $id, string $topic): bool {}
+
+        /**
+         * Removes the connection's user binding.
+         *
+         * @param int $id
+         * @return bool
+         */
+        public function unbindUser(int $id): bool {}
+
+        /**
+         * Removes the connection from a topic.
+         *
+         * @param int $id
+         * @param string $topic
+         * @return bool
+         */
+        public function unsubscribe(int $id, string $topic): bool {}
+
+        /**
+         * The open connections bound to the user.
+         *
+         * @param string $user
+         * @return array
+         */
+        public function userConnections(string $user): array {}
+    }
+}

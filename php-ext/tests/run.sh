@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# The PHP extension's whole test suite: builds the extension (release), then runs
+#   1. the .phpt tests with PHP's run-tests.php,
+#   2. the end-to-end tests (PHP servers, Python `websockets` and Node `ws` clients),
+#   3. the headless Chromium test of the chat page,
+# each bounded in time. Ends with `N passed, N failed`; exits 1 on any failure.
+#
+#   php-ext/tests/run.sh
+#
+# Needs what scripts/setup.sh installs (run here when present), plus Debian's chromium
+# and php-ext/tests/browser/node_modules, which this script installs when missing.
+set -uo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+EXT="$TARGET/release/libswitchboard_php.so"
+PHP="${PHP:-php}"
+passed=0
+failed=0
+cd "$ROOT"
+
+say() { echo "== $*"; }
+count() { passed=$((passed + $1)); failed=$((failed + $2)); }
+# Adds the counts of a runner's closing `N passed, N failed` line in $1 (a log file).
+count_summary() {
+  local line
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -1)
+  if [ -z "$line" ]; then
+    echo "FAIL $2: no summary (timed out or crashed)"
+    count 0 1
+  else
+    count "$(echo "$line" | cut -d' ' -f1)" "$(echo "$line" | cut -d' ' -f3)"
+  fi
+}
+
+# --- what the tests need ---------------------------------------------------------------------
+if [ -x scripts/setup.sh ]; then
+  scripts/setup.sh || echo "run.sh: scripts/setup.sh failed; going on with what is installed"
+elif ! .venv/bin/python -c 'import websockets' 2>/dev/null; then
+  python3 -m venv .venv && .venv/bin/pip install -q websockets
+fi
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ]; then
+  say "installing chromium"
+  apt-get -o DPkg::Lock::Timeout=300 update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq \
+    --no-install-recommends chromium >/dev/null
+fi
+BROWSER="$HERE/browser"
+if [ ! -d "$BROWSER/node_modules/playwright-core" ]; then
+  (cd "$BROWSER" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+
+# --- build ----------------------------------------------------------------------------------
+say "cargo build --release -p switchboard-php"
+if ! timeout 900 cargo build --release -p switchboard-php; then
+  echo "FAIL build"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+if "$PHP" -d "extension=$EXT" --re switchboard >/dev/null; then
+  count 1 0
+else
+  echo "FAIL php --re switchboard"
+  count 0 1
+fi
+
+# --- .phpt ----------------------------------------------------------------------------------
+say "phpt (run-tests.php)"
+RUN_TESTS="$("$PHP" -r 'echo PHP_EXTENSION_DIR;')/build/run-tests.php"
+log="$(mktemp)"
+NO_INTERACTION=1 timeout 300 "$PHP" "$RUN_TESTS" -q -p "$(command -v "$PHP")" \
+  -d "extension=$EXT" "$HERE" 2>&1 | tee "$log" | grep -E "^(TEST|FAIL|SKIP|BORK)|Tests (passed|failed)"
+p=$(sed -n 's/^Tests passed *: *\([0-9]*\).*/\1/p' "$log")
+f=$(sed -n 's/^Tests failed *: *\([0-9]*\).*/\1/p' "$log")
+b=$(grep -c '^BORK' "$log")
+if [ -z "$p" ]; then
+  echo "FAIL phpt: run-tests.php gave no summary"
+  count 0 1
+else
+  count "$p" "$((${f:-0} + b))"
+fi
+rm -f "$log"
+
+# --- end-to-end -----------------------------------------------------------------------------
+say "end-to-end (php-ext/tests/e2e)"
+log="$(mktemp)"
+SWITCHBOARD_EXT="$EXT" PHP="$PHP" timeout 600 .venv/bin/python "$HERE/e2e/run.py" 2>&1 | tee "$log"
+count_summary "$log" e2e
+rm -f "$log"
+
+# --- browser --------------------------------------------------------------------------------
+say "browser (headless chromium)"
+log="$(mktemp)"
+SWITCHBOARD_EXT="$EXT" PHP="$PHP" timeout 180 node "$BROWSER/chat.test.js" 2>&1 | tee "$log"
+count_summary "$log" browser
+rm -f "$log"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
