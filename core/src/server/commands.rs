@@ -105,7 +105,7 @@ impl EventLoop {
                     return;
                 };
                 match conn.phase {
-                    Phase::Pending { .. } => {
+                    Phase::Pending(_) => {
                         self.refuse(slot, &HandshakeError::new(403, reason));
                         return;
                     }
@@ -128,7 +128,7 @@ impl EventLoop {
                 if let Some(slot) = self.slot_of(id, true) {
                     if matches!(
                         self.conns[slot].as_ref().map(|c| &c.phase),
-                        Some(Phase::Pending { .. })
+                        Some(Phase::Pending(_))
                     ) {
                         self.refuse(slot, &HandshakeError::new(status, body));
                     }
@@ -154,7 +154,7 @@ impl EventLoop {
         let slot = id.slot();
         let conn = self.conns.get(slot)?.as_ref()?;
         let usable =
-            conn.takes_messages() || (pending_ok && matches!(conn.phase, Phase::Pending { .. }));
+            conn.takes_messages() || (pending_ok && matches!(conn.phase, Phase::Pending(_)));
         (conn.id == id && usable).then_some(slot)
     }
 
@@ -182,7 +182,7 @@ impl EventLoop {
             };
             match conn.phase {
                 Phase::Handshake(_) => self.remove(slot),
-                Phase::Pending { .. } => {
+                Phase::Pending(_) => {
                     self.refuse(slot, &HandshakeError::new(503, "server shutting down"))
                 }
                 Phase::Open => {

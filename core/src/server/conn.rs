@@ -17,10 +17,10 @@ use crate::protocol::handshake::RequestParser;
 
 /// Where a connection is in its life.
 pub(crate) enum Phase {
-    /// Reading the HTTP request head.
-    Handshake(RequestParser),
+    /// Reading the HTTP request head (boxed: only handshaking connections pay).
+    Handshake(Box<RequestParser>),
     /// The application decides; bytes the client sent early wait here.
-    Pending { early: Vec<u8>, accept_key: String },
+    Pending(Box<Pending>),
     /// Upgraded: messages flow.
     Open,
     /// The peer broke the protocol; input is ignored and the close frame waits
@@ -30,6 +30,12 @@ pub(crate) enum Phase {
     Closing,
     /// Flushing a last response or close frame; then FIN, and wait for the peer's EOF.
     Draining { fin_sent: bool },
+}
+
+/// A handshake waiting for the application's decision.
+pub(crate) struct Pending {
+    pub early: Vec<u8>,
+    pub accept_key: String,
 }
 
 /// How the connection ended, for the `Close` event and the stats.
@@ -52,10 +58,10 @@ pub(crate) struct Conn {
     pub meta: Option<Arc<ConnMeta>>,
     pub outcome: Option<Outcome>,
     pub topics: Vec<Arc<str>>,
-    pub started: Instant,
+    /// When the current phase began: accepted (handshake, pending), or the close
+    /// frame or last response was queued (closing, draining).
+    pub since: Instant,
     pub last_read: Instant,
-    /// When the close frame or last response was queued.
-    pub closing_since: Instant,
     pub ping_sent: bool,
     pub write_interest: bool,
     pub dirty: bool,
@@ -77,7 +83,7 @@ impl Conn {
         socket: TcpStream,
         id: ConnId,
         peer: SocketAddr,
-        parser: RequestParser,
+        parser: Box<RequestParser>,
         max_message: usize,
         now: Instant,
     ) -> Conn {
@@ -92,9 +98,8 @@ impl Conn {
             meta: None,
             outcome: None,
             topics: Vec::new(),
-            started: now,
+            since: now,
             last_read: now,
-            closing_since: now,
             ping_sent: false,
             write_interest: false,
             dirty: false,
@@ -116,7 +121,7 @@ impl Conn {
     /// The next moment something must be checked.
     pub(crate) fn deadline(&self, t: &Timeouts) -> Instant {
         match self.phase {
-            Phase::Handshake(_) | Phase::Pending { .. } => self.started + t.handshake,
+            Phase::Handshake(_) | Phase::Pending(_) => self.since + t.handshake,
             Phase::Open => {
                 let idle = self.last_read + t.idle;
                 match t.ping {
@@ -124,9 +129,7 @@ impl Conn {
                     _ => idle,
                 }
             }
-            Phase::Failing | Phase::Closing | Phase::Draining { .. } => {
-                self.closing_since + t.close
-            }
+            Phase::Failing | Phase::Closing | Phase::Draining { .. } => self.since + t.close,
         }
     }
 
@@ -150,13 +153,23 @@ impl Conn {
                 cause,
             });
             self.phase = Phase::Closing;
-            self.closing_since = now;
+            self.since = now;
         }
     }
 
     /// Queues a final HTTP response or frame, then the connection ends.
     pub(crate) fn drain(&mut self, now: Instant) {
         self.phase = Phase::Draining { fin_sent: false };
-        self.closing_since = now;
+        self.since = now;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every open connection pays this much inside its loop: keep it small.
+    #[test]
+    fn connection_state_is_small() {
+        let size = std::mem::size_of::<Option<super::Conn>>();
+        assert!(size <= 320, "Conn is {size} bytes");
     }
 }

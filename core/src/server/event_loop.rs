@@ -224,7 +224,7 @@ impl EventLoop {
         // Small frames go out at once; batching is done by our own corking.
         let _ = stream.set_nodelay(true);
         let id = ConnId::new(self.index, slot, generation);
-        let parser = RequestParser::new(self.handshake.max_head_size);
+        let parser = Box::new(RequestParser::new(self.handshake.max_head_size));
         let max_message = self.shared.config.max_message_size;
         self.conns[slot] = Some(Conn::new(stream, id, peer, parser, max_message, self.now));
         self.live += 1;

@@ -4,7 +4,7 @@ use std::net::Shutdown;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::conn::{Conn, Outcome, Phase};
+use super::conn::{Conn, Outcome, Pending, Phase};
 use super::event::{Close, MessageKind, Open};
 use super::event_loop::EventLoop;
 use super::event_queue::Queued;
@@ -31,12 +31,12 @@ impl EventLoop {
                 Ok(Some((request, used))) => self.on_request(slot, request, &mut input[used..]),
                 Err(e) => self.refuse(slot, &e),
             },
-            Phase::Pending { early, .. } => {
+            Phase::Pending(pending) => {
                 // A client may pipeline frames after its head; keep a bounded amount.
-                if early.len() + input.len() > self.handshake.max_head_size {
+                if pending.early.len() + input.len() > self.handshake.max_head_size {
                     self.abort(slot, "too much data before the handshake completed");
                 } else {
-                    early.extend_from_slice(input);
+                    pending.early.extend_from_slice(input);
                 }
             }
             Phase::Open | Phase::Closing => self.decode(slot, input),
@@ -101,10 +101,10 @@ impl EventLoop {
             pending: authorize,
         };
         if authorize {
-            conn.phase = Phase::Pending {
+            conn.phase = Phase::Pending(Box::new(Pending {
                 early: early.to_vec(),
                 accept_key: negotiated.accept_key,
-            };
+            }));
             self.batch.push(Queued::Event(Event::Open(Box::new(open))));
             return;
         }
@@ -131,10 +131,10 @@ impl EventLoop {
         let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
             return;
         };
-        let Phase::Pending { early, accept_key } = std::mem::replace(&mut conn.phase, Phase::Open)
-        else {
+        let Phase::Pending(pending) = std::mem::replace(&mut conn.phase, Phase::Open) else {
             return;
         };
+        let Pending { early, accept_key } = *pending;
         let negotiated = Negotiated {
             accept_key,
             subprotocol,
@@ -236,7 +236,7 @@ impl EventLoop {
                 bump(&self.shared.loops[self.index].stats.handshakes_failed, 1);
                 self.remove(slot);
             }
-            Phase::Pending { .. } => {
+            Phase::Pending(_) => {
                 self.refuse(
                     slot,
                     &HandshakeError::new(503, "the application did not answer in time"),
@@ -495,7 +495,7 @@ fn fail(
         cause: CloseCause::ProtocolError,
     });
     conn.phase = Phase::Failing;
-    conn.closing_since = now;
+    conn.since = now;
     batch.push(Queued::Barrier(conn.id));
     true
 }

@@ -63,6 +63,10 @@ impl TimerWheel {
                 }
             });
             self.len -= before - bucket.len();
+            // A burst of short-lived connections must not pin memory forever.
+            if bucket.capacity() > 256 && bucket.len() * 4 < bucket.capacity() {
+                bucket.shrink_to(bucket.len() * 2);
+            }
             self.current += 1;
             if self.len == 0 {
                 self.current = self.current.max(now_tick + 1);
