@@ -1,0 +1,71 @@
+//! The reference server: tokio-tungstenite in its default configuration on a
+//! current-thread runtime, following the conventions of Switchboard's echo
+//! example: `listening on ADDR` first, every message echoed with its opcode,
+//! a text message starting with `B:` published to every connection (the
+//! sender included) through per-connection channels, SIGTERM/SIGINT to stop.
+
+mod connection;
+mod hub;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::signal::unix::{signal, SignalKind};
+
+use crate::cli::Args;
+use hub::Hub;
+
+/// How long shutdown waits for connections to finish their close handshake.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+pub fn main(a: &Args) -> Result<(), String> {
+    let listen: SocketAddr = a
+        .text("listen")
+        .unwrap_or_else(|| "127.0.0.1:9002".into())
+        .parse()
+        .map_err(|_| "--listen: expected IP:PORT".to_string())?;
+    let flush_each = a.flag("flush-each");
+    a.finish()?;
+    // Like Switchboard, hold as many connections as the hard limit allows.
+    let _ = crate::sys::raise_nofile();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("runtime: {e}"))?;
+    runtime.block_on(serve(listen, flush_each))
+}
+
+async fn serve(addr: SocketAddr, flush_each: bool) -> Result<(), String> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    println!("listening on {local}");
+    let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+    let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+    let hub = Hub::default();
+    let mut next_id = 0u64;
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let _ = stream.set_nodelay(true);
+                    next_id += 1;
+                    tokio::spawn(connection::serve(stream, hub.clone(), next_id, flush_each));
+                }
+                // Out of descriptors: let the backlog wait a little.
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            },
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+        }
+    }
+    drop(listener);
+    hub.close_all();
+    let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+    while !hub.is_empty() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    Ok(())
+}
