@@ -8,6 +8,7 @@ use super::conn::{Conn, Outcome, Pending, Phase};
 use super::event::{Close, MessageKind, Open};
 use super::event_loop::EventLoop;
 use super::event_queue::Queued;
+use super::pool;
 use super::registry::ConnMeta;
 use super::static_files;
 use super::stats::{bump, CloseCause, LoopStats};
@@ -397,7 +398,7 @@ impl Decoded {
     fn new(message: Message<'_>, input: std::ops::Range<*const u8>) -> Decoded {
         let data = |kind, bytes: &[u8]| {
             if bytes.is_empty() || input.contains(&bytes.as_ptr()) {
-                Decoded::Data(kind, bytes.to_vec())
+                Decoded::Data(kind, pool::copy_of(bytes))
             } else {
                 Decoded::Assembled(kind)
             }

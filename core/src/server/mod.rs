@@ -31,6 +31,7 @@ mod handle;
 mod id;
 mod lifecycle;
 mod outbuf;
+mod pool;
 mod registry;
 #[allow(clippy::module_inception)]
 mod server;

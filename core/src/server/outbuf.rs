@@ -6,6 +6,8 @@ use std::collections::VecDeque;
 use std::io::{self, IoSlice, Write};
 use std::sync::Arc;
 
+use super::pool;
+
 /// Owned chunks grow to this size before a new one starts.
 const CHUNK: usize = 64 * 1024;
 /// Shared frames smaller than this are copied instead: a copy is cheaper than an iovec.
@@ -52,8 +54,7 @@ impl OutBuf {
         self.len += total;
         let fits = matches!(self.chunks.back(), Some(Chunk::Owned(v)) if v.len() + total <= CHUNK);
         if !fits {
-            self.chunks
-                .push_back(Chunk::Owned(Vec::with_capacity(total.clamp(512, CHUNK))));
+            self.chunks.push_back(Chunk::Owned(pool::chunk(total)));
         }
         if let Some(Chunk::Owned(v)) = self.chunks.back_mut() {
             for p in parts {
@@ -66,6 +67,7 @@ impl OutBuf {
     pub(crate) fn push_vec(&mut self, bytes: Vec<u8>) {
         if bytes.len() < CHUNK / 4 {
             self.push_bytes(&[&bytes]);
+            pool::give(bytes);
         } else {
             self.len += bytes.len();
             self.chunks.push_back(Chunk::Owned(bytes));
@@ -144,7 +146,9 @@ impl OutBuf {
             if written >= left {
                 written -= left;
                 self.offset = 0;
-                self.chunks.pop_front();
+                if let Some(Chunk::Owned(v)) = self.chunks.pop_front() {
+                    pool::give(v);
+                }
             } else {
                 self.offset += written;
                 written = 0;
