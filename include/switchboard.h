@@ -841,6 +841,19 @@ sb_result sb_server_broadcast(const struct sb_server *server,
                               sb_conn_id except);
 
 /**
+ * Hands the commands this thread issued since its last `sb_server_wait` to the I/O
+ * threads now. Commands from the thread that calls `sb_server_wait` are corked (the
+ * I/O threads are woken once, at its next wait, instead of once per command); call this
+ * when that thread sends and will not wait again soon. Without it they go out within
+ * about 50 ms, and the readiness fd stays readable meanwhile. Errors: none but a NULL
+ * `server` (`SB_ERR_NULL`).
+ *
+ * # Safety
+ * `server` is NULL or a live server.
+ */
+sb_result sb_server_flush(const struct sb_server *server);
+
+/**
  * Adds a connection to `topic` (any UTF-8 name; created on first use). A closed
  * connection leaves all its topics.
  *

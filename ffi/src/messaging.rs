@@ -81,3 +81,22 @@ pub unsafe extern "C" fn sb_server_broadcast(
         Ok(())
     })
 }
+
+/// Hands the commands this thread issued since its last `sb_server_wait` to the I/O
+/// threads now. Commands from the thread that calls `sb_server_wait` are corked (the
+/// I/O threads are woken once, at its next wait, instead of once per command); call this
+/// when that thread sends and will not wait again soon. Without it they go out within
+/// about 50 ms, and the readiness fd stays readable meanwhile. Errors: none but a NULL
+/// `server` (`SB_ERR_NULL`).
+///
+/// # Safety
+/// `server` is NULL or a live server.
+#[no_mangle]
+pub unsafe extern "C" fn sb_server_flush(server: *const sb_server) -> sb_result {
+    call(|| {
+        // SAFETY: the caller's promises.
+        let server = unsafe { handle(server, "server")? };
+        server.handle.flush();
+        Ok(())
+    })
+}

@@ -56,6 +56,7 @@ int main(void) {
                 CHECK(e->message_kind == SB_TEXT || e->message_kind == SB_BINARY);
                 CHECK(e->data != NULL);
                 CHECK_OK(sb_server_send(server, e->id, e->message_kind, e->data, e->len));
+                CHECK_OK(sb_server_flush(server));
             } else if (e->kind == SB_EVENT_CLOSE) {
                 closes++;
                 CHECK(e->close_code == 1000);

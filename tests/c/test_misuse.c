@@ -28,6 +28,7 @@ static void null_handles(void) {
     CHECK_RESULT(sb_server_send(NULL, 1, SB_TEXT, X, 1), SB_ERR_NULL);
     CHECK_RESULT(sb_server_close(NULL, 1, 1000, NULL), SB_ERR_NULL);
     CHECK_RESULT(sb_server_broadcast(NULL, SB_TEXT, X, 1, 0), SB_ERR_NULL);
+    CHECK_RESULT(sb_server_flush(NULL), SB_ERR_NULL);
     CHECK_RESULT(sb_server_subscribe(NULL, 1, "t"), SB_ERR_NULL);
     CHECK_RESULT(sb_server_unsubscribe(NULL, 1, "t"), SB_ERR_NULL);
     CHECK_RESULT(sb_server_publish(NULL, "t", SB_TEXT, X, 1, 0), SB_ERR_NULL);
