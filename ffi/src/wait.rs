@@ -45,6 +45,8 @@ pub unsafe extern "C" fn sb_server_wait(
             return Err(Failure::invalid("capacity must be at least 1"));
         }
         let mut batch = server.batch()?;
+        // The last batch's payload buffers serve this thread's next sends.
+        server.handle.recycle(&mut batch.events);
         batch.clear();
         let timeout = u64::try_from(timeout_ms).ok().map(Duration::from_millis);
         let n = server.handle.wait(&mut batch.events, capacity, timeout);

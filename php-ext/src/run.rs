@@ -163,13 +163,18 @@ fn fire_timers(state: &State) -> Flow {
 /// Passes one event to its handler.
 fn dispatch(state: &State, event: Event) -> Flow {
     let flow = match event {
-        Event::Message { id, kind, data } => call(state, On::Message, id, || {
-            [
-                long(convert::id_to_php(id)),
-                bytes(&data),
-                boolean(kind == MessageKind::Binary),
-            ]
-        }),
+        Event::Message { id, kind, data } => {
+            let flow = call(state, On::Message, id, || {
+                [
+                    long(convert::id_to_php(id)),
+                    bytes(&data),
+                    boolean(kind == MessageKind::Binary),
+                ]
+            });
+            // PHP has its own copy: the buffer serves this thread's next sends.
+            state.handle.recycle_buffer(data);
+            flow
+        }
         Event::Open(open) if open.pending => authorize(state, open.id, convert::request(&open)),
         Event::Open(open) => call(state, On::Open, open.id, || {
             [long(convert::id_to_php(open.id)), convert::request(&open)]

@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use super::pool;
 use super::ConnId;
 use crate::protocol::frame::{write_header, OpCode, MAX_SERVER_HEADER};
 
@@ -79,7 +80,7 @@ pub(crate) fn header(kind: MessageKind, len: usize) -> ([u8; MAX_SERVER_HEADER],
 /// Encodes one unmasked, unfragmented server frame.
 pub(crate) fn encode(kind: MessageKind, data: &[u8]) -> Vec<u8> {
     let (header, n) = header(kind, data.len());
-    let mut out = Vec::with_capacity(n as usize + data.len());
+    let mut out = pool::buffer(n as usize + data.len());
     out.extend_from_slice(&header[..n as usize]);
     out.extend_from_slice(data);
     out

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::command::{encode, header, Command};
 use super::cork;
+use super::pool;
 use super::registry::ConnMeta;
 use super::shared::Shared;
 use super::stats::Stats;
@@ -70,6 +71,22 @@ impl Handle {
             }
         }
         taken.count
+    }
+
+    /// Empties `events`, keeping their message buffers for this thread's next
+    /// `send`s instead of freeing them: a loop that calls this on each handled
+    /// batch sends without going to the allocator.
+    pub fn recycle(&self, events: &mut Vec<Event>) {
+        for event in events.drain(..) {
+            if let Event::Message { data, .. } = event {
+                self.recycle_buffer(data);
+            }
+        }
+    }
+
+    /// Keeps one message buffer for this thread's next `send`s (see `recycle`).
+    pub fn recycle_buffer(&self, data: Vec<u8>) {
+        pool::give(data);
     }
 
     /// A file descriptor that is readable while events are waiting, for the

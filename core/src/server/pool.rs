@@ -26,14 +26,20 @@ thread_local! {
 
 /// A copy of `bytes` in a recycled buffer when it is small.
 pub(crate) fn copy_of(bytes: &[u8]) -> Vec<u8> {
-    if bytes.len() > SMALL {
-        return bytes.to_vec();
+    let mut v = buffer(bytes.len());
+    v.extend_from_slice(bytes);
+    v
+}
+
+/// An empty buffer with room for `len` bytes, recycled when `len` is small.
+pub(crate) fn buffer(len: usize) -> Vec<u8> {
+    if len > SMALL {
+        return Vec::with_capacity(len);
     }
     let mut v = POOLS
         .with(|p| p.borrow_mut().small.pop())
         .unwrap_or_default();
-    v.reserve(bytes.len());
-    v.extend_from_slice(bytes);
+    v.reserve(len);
     v
 }
 
