@@ -299,7 +299,7 @@ impl EventLoop {
         let me = &self.shared.loops[self.index];
         me.registry.remove(conn.id);
         self.shared.open.fetch_sub(1, Ordering::AcqRel);
-        me.stats.connections.fetch_sub(1, Ordering::Relaxed);
+        bump(&me.stats.connections, u64::MAX); // minus one: single writer, wrapping
         if let Some(user) = meta.user() {
             self.shared.unbind(conn.id, &user);
         }
@@ -427,9 +427,8 @@ fn on_message(
             bump(&stats.messages_in, 1);
             bump(&stats.bytes_in, data.len() as u64);
             if let Some(meta) = &conn.meta {
-                meta.messages_in.fetch_add(1, Ordering::Relaxed);
-                meta.bytes_in
-                    .fetch_add(data.len() as u64, Ordering::Relaxed);
+                bump(&meta.messages_in, 1);
+                bump(&meta.bytes_in, data.len() as u64);
             }
             batch.push(Queued::Event(Event::Message {
                 id: conn.id,

@@ -3,10 +3,11 @@
 //! application handle only reads it, so a command for a gone id is refused at once.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
+use super::stats::bump;
 use super::ConnId;
 
 /// Facts about one open connection, shared between its loop and the application.
@@ -52,8 +53,9 @@ impl ConnMeta {
     }
 
     pub(crate) fn count_out(&self, bytes: usize) {
-        self.messages_out.fetch_add(1, Ordering::Relaxed);
-        self.bytes_out.fetch_add(bytes as u64, Ordering::Relaxed);
+        // Only the connection's own I/O thread writes these (see `stats::bump`).
+        bump(&self.messages_out, 1);
+        bump(&self.bytes_out, bytes as u64);
     }
 }
 

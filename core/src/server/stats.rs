@@ -66,8 +66,14 @@ pub(crate) struct LoopStats {
     closed: [AtomicU64; 7],
 }
 
+/// Adds to a counter that only its own I/O thread writes (other threads only
+/// read it): a plain load and store, not a locked read-modify-write, since this
+/// runs several times per message.
 pub(crate) fn bump(counter: &AtomicU64, n: u64) {
-    counter.fetch_add(n, Ordering::Relaxed);
+    counter.store(
+        counter.load(Ordering::Relaxed).wrapping_add(n),
+        Ordering::Relaxed,
+    );
 }
 
 impl LoopStats {
