@@ -30,6 +30,7 @@ mod event_queue;
 mod handle;
 mod id;
 mod lifecycle;
+mod live_ids;
 mod outbuf;
 mod pool;
 mod registry;

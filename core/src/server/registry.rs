@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
+use super::live_ids::LiveIds;
 use super::stats::bump;
 use super::ConnId;
 
@@ -63,6 +64,7 @@ impl ConnMeta {
 #[derive(Default)]
 pub(crate) struct Registry {
     slots: RwLock<Vec<Option<Arc<ConnMeta>>>>,
+    live: LiveIds,
 }
 
 impl Registry {
@@ -77,8 +79,7 @@ impl Registry {
 
     /// Whether `id` is still alive, without taking a reference (the send path).
     pub(crate) fn is_live(&self, id: ConnId) -> bool {
-        let slots = self.slots.read().unwrap_or_else(|e| e.into_inner());
-        matches!(slots.get(id.slot()), Some(Some(meta)) if meta.id == id)
+        self.live.contains(id)
     }
 
     pub(crate) fn insert(&self, meta: Arc<ConnMeta>) {
@@ -87,10 +88,12 @@ impl Registry {
         if slots.len() <= slot {
             slots.resize(slot + 1, None);
         }
+        self.live.set(meta.id, true);
         slots[slot] = Some(meta);
     }
 
     pub(crate) fn remove(&self, id: ConnId) {
+        self.live.set(id, false);
         let mut slots = self.slots.write().unwrap_or_else(|e| e.into_inner());
         if let Some(entry) = slots.get_mut(id.slot()) {
             if entry.as_ref().is_some_and(|m| m.id == id) {
