@@ -77,11 +77,10 @@ impl Handle {
     /// `send`s instead of freeing them: a loop that calls this on each handled
     /// batch sends without going to the allocator.
     pub fn recycle(&self, events: &mut Vec<Event>) {
-        for event in events.drain(..) {
-            if let Event::Message { data, .. } = event {
-                self.recycle_buffer(data);
-            }
-        }
+        pool::give_all(events.drain(..).filter_map(|event| match event {
+            Event::Message { data, .. } => Some(data),
+            _ => None,
+        }));
     }
 
     /// Keeps one message buffer for this thread's next `send`s (see `recycle`).

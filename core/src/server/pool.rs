@@ -11,8 +11,13 @@ const SMALL: usize = 1024;
 /// Output chunks start at this capacity; up to `MAX_CHUNK` they are kept.
 pub(crate) const CHUNK_START: usize = 4 * 1024;
 const MAX_CHUNK: usize = 16 * 1024;
-/// At most this many buffers per pool and thread.
-const MAX_POOLED: usize = 256;
+/// At most this many buffers per pool and thread: a batch of a thousand
+/// messages cycles through the small pool without touching the allocator.
+const MAX_SMALL_POOLED: usize = 2048;
+const MAX_CHUNKS_POOLED: usize = 64;
+/// New small buffers get at least this much room, so that a recycled payload
+/// buffer also fits the frame header of the reply built in it.
+const SMALL_FLOOR: usize = 128;
 
 #[derive(Default)]
 struct Pools {
@@ -39,7 +44,7 @@ pub(crate) fn buffer(len: usize) -> Vec<u8> {
     let mut v = POOLS
         .with(|p| p.borrow_mut().small.pop())
         .unwrap_or_default();
-    v.reserve(len);
+    v.reserve(len.max(SMALL_FLOOR));
     v
 }
 
@@ -57,20 +62,34 @@ pub(crate) fn chunk(min: usize) -> Vec<u8> {
 
 /// Gives a buffer back for reuse (or frees it, when the pools are full or it
 /// is of a size neither pool keeps).
-pub(crate) fn give(mut v: Vec<u8>) {
-    let capacity = v.capacity();
-    v.clear();
+pub(crate) fn give(v: Vec<u8>) {
+    give_all(std::iter::once(v));
+}
+
+/// Gives many buffers back with one look-up of the thread's pools (which is a
+/// function call in a shared library).
+pub(crate) fn give_all(buffers: impl Iterator<Item = Vec<u8>>) {
     POOLS.with(|p| {
         let mut p = p.borrow_mut();
-        let pool = match capacity {
-            1..=SMALL => &mut p.small,
-            CHUNK_START..=MAX_CHUNK => &mut p.chunks,
-            _ => return,
-        };
-        if pool.len() < MAX_POOLED {
-            pool.push(v);
+        for v in buffers {
+            p.keep(v);
         }
     });
+}
+
+impl Pools {
+    fn keep(&mut self, mut v: Vec<u8>) {
+        let capacity = v.capacity();
+        v.clear();
+        let (pool, max) = match capacity {
+            1..=SMALL => (&mut self.small, MAX_SMALL_POOLED),
+            CHUNK_START..=MAX_CHUNK => (&mut self.chunks, MAX_CHUNKS_POOLED),
+            _ => return,
+        };
+        if pool.len() < max {
+            pool.push(v);
+        }
+    }
 }
 
 #[cfg(test)]
