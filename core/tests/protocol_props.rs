@@ -10,26 +10,7 @@ use switchboard::protocol::frame::{encode_masked_frame, OpCode, ProtocolError};
 /// Heap a decoder may hold beyond its message limit: one control payload.
 const SLACK: usize = 125;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Owned {
-    Text(String),
-    Binary(Vec<u8>),
-    Ping(Vec<u8>),
-    Pong(Vec<u8>),
-    Close(Option<(u16, String)>),
-}
-
-impl From<Message<'_>> for Owned {
-    fn from(m: Message<'_>) -> Self {
-        match m {
-            Message::Text(t) => Owned::Text(t.to_owned()),
-            Message::Binary(b) => Owned::Binary(b.to_vec()),
-            Message::Ping(b) => Owned::Ping(b.to_vec()),
-            Message::Pong(b) => Owned::Pong(b.to_vec()),
-            Message::Close(c) => Owned::Close(c.map(|(code, r)| (code, r.to_owned()))),
-        }
-    }
-}
+use switchboard::protocol::decoder::OwnedMessage as Owned;
 
 /// What a decoder made of a byte stream.
 #[derive(Debug, PartialEq, Eq)]

@@ -31,6 +31,29 @@ pub enum Message<'a> {
     Close(Option<(u16, &'a str)>),
 }
 
+/// A decoded message that owns its bytes, for callers that keep messages
+/// beyond the next `decode` call (tests, tools, queues).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OwnedMessage {
+    Text(String),
+    Binary(Vec<u8>),
+    Ping(Vec<u8>),
+    Pong(Vec<u8>),
+    Close(Option<(u16, String)>),
+}
+
+impl From<Message<'_>> for OwnedMessage {
+    fn from(m: Message<'_>) -> Self {
+        match m {
+            Message::Text(t) => OwnedMessage::Text(t.to_owned()),
+            Message::Binary(b) => OwnedMessage::Binary(b.to_vec()),
+            Message::Ping(b) => OwnedMessage::Ping(b.to_vec()),
+            Message::Pong(b) => OwnedMessage::Pong(b.to_vec()),
+            Message::Close(c) => OwnedMessage::Close(c.map(|(code, r)| (code, r.to_owned()))),
+        }
+    }
+}
+
 /// Server-side decoder of client frames: incremental, masking required,
 /// reassembles fragmented messages, validates UTF-8 fail-fast.
 pub struct Decoder {

@@ -7,26 +7,7 @@ use crate::protocol::frame::{encode_masked_frame, OpCode, ProtocolError};
 const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 
 /// An owned copy of a message, to compare outside the decoder's borrow.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Owned {
-    Text(String),
-    Binary(Vec<u8>),
-    Ping(Vec<u8>),
-    Pong(Vec<u8>),
-    Close(Option<(u16, String)>),
-}
-
-impl From<Message<'_>> for Owned {
-    fn from(m: Message<'_>) -> Self {
-        match m {
-            Message::Text(t) => Owned::Text(t.to_owned()),
-            Message::Binary(b) => Owned::Binary(b.to_vec()),
-            Message::Ping(b) => Owned::Ping(b.to_vec()),
-            Message::Pong(b) => Owned::Pong(b.to_vec()),
-            Message::Close(c) => Owned::Close(c.map(|(code, r)| (code, r.to_owned()))),
-        }
-    }
-}
+use super::OwnedMessage as Owned;
 
 fn masked(fin: bool, opcode: OpCode, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
