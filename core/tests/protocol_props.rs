@@ -4,7 +4,7 @@
 //! panic or hold more memory than its limit allows.
 
 use proptest::prelude::*;
-use switchboard::protocol::decoder::{Decoder, Message};
+use switchboard::protocol::decoder::Decoder;
 use switchboard::protocol::frame::{encode_masked_frame, OpCode, ProtocolError};
 
 /// Heap a decoder may hold beyond its message limit: one control payload.

@@ -9,7 +9,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use switchboard::protocol::decoder::{Decoder, Message};
+use switchboard::protocol::decoder::Decoder;
 use switchboard::protocol::frame::ProtocolError;
 
 /// Heap a decoder may hold beyond its message limit: one control payload.
