@@ -74,7 +74,8 @@ fn application_falling_behind_stops_reading_instead_of_growing() {
     let (_server, handle, addr) = start(&config);
     let mut client = Client::connect(addr);
     next_event(&handle, |_| true);
-    const COUNT: usize = 4000;
+    // 24 MiB: more than loopback socket buffers can absorb.
+    const COUNT: usize = 24_000;
     let mut wire = Vec::new();
     for i in 0..COUNT {
         let mut payload = format!("{i:08}").into_bytes();
