@@ -1,7 +1,8 @@
 //! Echo server: every message comes back with its opcode, except that a text
 //! message starting with `B:` is broadcast unchanged to every client (the sender
-//! included). Prints `listening on ADDR...` first; SIGINT/SIGTERM shut it down
-//! gracefully (clients receive 1001).
+//! included): by `broadcast`, or with `--publish` by `publish` to the topic
+//! "all", which every client joins. Prints `listening on ADDR...` first;
+//! SIGINT/SIGTERM shut it down gracefully (clients receive 1001).
 //!
 //! cargo run --release -p switchboard --example echo -- --listen 127.0.0.1:9001
 
@@ -15,10 +16,12 @@ use switchboard::server::{Config, Event, MessageKind, Server};
 const USAGE: &str = "usage: echo [--listen ADDR]... [--threads N] [--max-message-size BYTES] \
 [--max-buffered BYTES] [--handshake-timeout SECS] [--idle-timeout SECS] [--ping-interval SECS] \
 [--close-timeout SECS] [--subprotocol NAME]... [--allow-origin PATTERN]... [--max-connections N] \
-[--static-dir DIR] [--reuse-port]";
+[--static-dir DIR] [--reuse-port] [--publish]";
 
 fn main() -> ExitCode {
-    let config = match parse_args(std::env::args().skip(1)) {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let publish = args.iter().any(|a| a == "--publish");
+    let config = match parse_args(args.into_iter().filter(|a| a != "--publish")) {
         Ok(config) => config,
         Err(message) => {
             eprintln!("echo: {message}\n{USAGE}");
@@ -46,13 +49,24 @@ fn main() -> ExitCode {
     while !stop.load(Ordering::Relaxed) {
         handle.wait(&mut events, 1024, Some(Duration::from_millis(100)));
         for event in events.drain(..) {
-            if let Event::Message { id, kind, data } = event {
-                // A send can only fail for a connection that closed meanwhile.
-                let _ = if kind == MessageKind::Text && data.starts_with(b"B:") {
-                    handle.broadcast(kind, &data, None)
-                } else {
-                    handle.send_owned(id, kind, data)
-                };
+            // A command can only fail for a connection that closed meanwhile.
+            match event {
+                Event::Open(open) if publish => {
+                    let _ = handle.subscribe(open.id, "all");
+                }
+                Event::Message { kind, data, .. }
+                    if kind == MessageKind::Text && data.starts_with(b"B:") =>
+                {
+                    let _ = if publish {
+                        handle.publish("all", kind, &data, None)
+                    } else {
+                        handle.broadcast(kind, &data, None)
+                    };
+                }
+                Event::Message { id, kind, data } => {
+                    let _ = handle.send_owned(id, kind, data);
+                }
+                _ => {}
             }
         }
     }
