@@ -111,17 +111,7 @@ fn topics_deliver_to_subscribers_only() {
     let (_server, handle, addr) = start(&config());
     let mut clients: Vec<Client> = (0..3).map(|_| Client::connect(addr)).collect();
     let events = events_for(&handle, Duration::from_millis(200));
-    let id_of = |c: &Client| {
-        let local = c.stream.local_addr().unwrap();
-        events
-            .iter()
-            .find_map(|e| match e {
-                Event::Open(o) if o.peer == local => Some(o.id),
-                _ => None,
-            })
-            .unwrap()
-    };
-    let ids: Vec<_> = clients.iter().map(id_of).collect();
+    let ids: Vec<_> = clients.iter().map(|c| id_of(&events, c)).collect();
     handle.subscribe(ids[0], "room").unwrap();
     handle.subscribe(ids[1], "room").unwrap();
     handle.subscribe(ids[1], "room").unwrap(); // twice: still one copy

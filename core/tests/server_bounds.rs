@@ -15,19 +15,11 @@ fn slow_reader_is_closed_at_its_limit_while_a_fast_reader_keeps_up() {
     let mut config = config();
     config.max_buffered(64 * 1024);
     let (_server, handle, addr) = start(&config);
-    let _slow = Client::connect(addr); // never reads
+    let slow = Client::connect(addr); // never reads
     let mut fast = Client::connect(addr);
     let events = events_for(&handle, Duration::from_millis(200));
-    let fast_addr = fast.stream.local_addr().unwrap();
-    let ids: Vec<_> = events.iter().filter_map(open_id).collect();
-    let fast_id = events
-        .iter()
-        .find_map(|e| match e {
-            Event::Open(o) if o.peer == fast_addr => Some(o.id),
-            _ => None,
-        })
-        .unwrap();
-    let slow_id = *ids.iter().find(|&&id| id != fast_id).unwrap();
+    let fast_id = id_of(&events, &fast);
+    let slow_id = id_of(&events, &slow);
     let payload = vec![b'x'; 16 * 1024];
     let mut received = 0;
     let started = Instant::now();
@@ -154,16 +146,7 @@ fn shutdown_delivers_queued_messages_then_1001() {
     for r in readers {
         assert_eq!(r.join().unwrap(), (100, Some(1001)));
     }
-    let closes: Vec<_> = events_for(&handle, Duration::from_millis(100))
-        .into_iter()
-        .filter_map(|e| {
-            if let Event::Close(c) = e {
-                Some(c)
-            } else {
-                None
-            }
-        })
-        .collect();
+    let closes = closes(&events_for(&handle, Duration::from_millis(100)));
     assert_eq!(closes.len(), 5);
     assert!(closes.iter().all(|c| c.code == 1001 && c.clean));
     assert!(handle.is_finished());

@@ -159,16 +159,7 @@ fn ping_gets_pong_and_protocol_errors_close_with_rfc_codes() {
         Some(1002)
     );
     events.extend(events_for(&handle, Duration::from_millis(300)));
-    let codes: Vec<u16> = events
-        .iter()
-        .filter_map(|e| {
-            if let Event::Close(c) = e {
-                Some(c.code)
-            } else {
-                None
-            }
-        })
-        .collect();
+    let codes: Vec<u16> = closes(&events).iter().map(|c| c.code).collect();
     assert!(codes.contains(&1007) && codes.contains(&1002), "{codes:?}");
 }
 
@@ -197,29 +188,16 @@ fn silent_peer_is_pinged_then_dropped_but_a_live_one_survives() {
         "the silent peer is dropped"
     );
     let events = events_for(&handle, Duration::from_millis(200));
-    let live_addr = live.stream.local_addr().unwrap();
-    let live_id = events.iter().find_map(|e| match e {
-        Event::Open(open) if open.peer == live_addr => Some(open.id),
-        _ => None,
-    });
-    let closes: Vec<_> = events
-        .iter()
-        .filter_map(|e| {
-            if let Event::Close(c) = e {
-                Some(c)
-            } else {
-                None
-            }
-        })
-        .collect();
+    let live_id = id_of(&events, &live);
+    let closes = closes(&events);
     assert_eq!(closes.len(), 1);
     assert_eq!(
         (closes[0].code, closes[0].reason.as_str()),
         (1006, "idle timeout")
     );
-    assert_ne!(Some(closes[0].id), live_id);
+    assert_ne!(closes[0].id, live_id);
     handle
-        .send(live_id.unwrap(), MessageKind::Text, b"still here")
+        .send(live_id, MessageKind::Text, b"still here")
         .unwrap();
     assert_eq!(live.recv_data().payload, b"still here");
     assert_eq!(handle.stats().closed_by.idle_timeout, 1);

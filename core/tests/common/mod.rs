@@ -235,3 +235,26 @@ pub fn open_id(event: &Event) -> Option<switchboard::server::ConnId> {
         _ => None,
     }
 }
+
+/// The `Close` events among `events`, in order.
+pub fn closes(events: &[Event]) -> Vec<switchboard::server::Close> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Close(c) => Some(c.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The id the server gave `client`, found by its address among the `Open` events.
+pub fn id_of(events: &[Event], client: &Client) -> switchboard::server::ConnId {
+    let local = client.stream.local_addr().expect("local address");
+    events
+        .iter()
+        .find_map(|e| match e {
+            Event::Open(o) if o.peer == local => Some(o.id),
+            _ => None,
+        })
+        .expect("an Open event for this client")
+}
