@@ -17,7 +17,7 @@ use header::{Header, Limits, MAX_HEADER};
 
 use super::close::parse_close_payload;
 use super::frame::{OpCode, ProtocolError};
-use super::mask::apply_mask;
+use super::mask::{apply_mask, extend_unmasked};
 use super::utf8::Utf8Validator;
 
 /// A complete message or control frame decoded from a client.
@@ -318,20 +318,21 @@ impl Decoder {
             // No payload yet: allocate nothing until some arrives.
             return Ok((0, None));
         }
-        let chunk = input.get_mut(..take).unwrap_or_default();
-        apply_mask(chunk, frame.key, usize::from(frame.phase));
+        let chunk = input.get(..take).unwrap_or_default();
+        let phase = usize::from(frame.phase);
         if control {
             self.control.reserve_exact(frame.remaining);
-            self.control.extend_from_slice(chunk);
+            extend_unmasked(&mut self.control, chunk, frame.key, phase);
         } else {
+            reserve_message(&mut self.message, frame.remaining, frame.fin, self.max)?;
+            let start = self.message.len();
+            extend_unmasked(&mut self.message, chunk, frame.key, phase);
             if self.kind == Some(OpCode::Text) {
                 // Fail fast: check the text as it arrives, not when complete.
                 self.utf8
-                    .feed(chunk)
+                    .feed(&self.message[start..])
                     .map_err(|_| ProtocolError::INVALID_TEXT)?;
             }
-            reserve_message(&mut self.message, frame.remaining, frame.fin, self.max)?;
-            self.message.extend_from_slice(chunk);
         }
 
         let remaining = frame.remaining - take;
