@@ -240,7 +240,7 @@ fn configuration_errors_name_the_option() {
     let err = Server::start(&config).err().unwrap();
     assert!(err.to_string().contains("listen"), "{err}");
     config.listen_str("127.0.0.1:0").unwrap();
-    config.threads(0);
+    config.threads(256);
     assert!(Server::start(&config)
         .err()
         .unwrap()

@@ -11,14 +11,14 @@ impl EventLoop {
     /// Takes this loop's whole command queue and applies it in order.
     pub(super) fn run_commands(&mut self) {
         let mut commands = std::mem::take(&mut self.commands);
-        std::mem::swap(&mut commands, &mut *self.me().lock_commands());
+        self.me().take_commands(&mut commands);
         for command in commands.drain(..) {
             self.apply(command);
         }
         self.commands = commands;
     }
 
-    fn apply(&mut self, command: Command) {
+    pub(super) fn apply(&mut self, command: Command) {
         match command {
             Command::Adopt(stream, peer) => self.adopt(stream, peer),
             Command::Send { id, frame, payload } => match self.slot_of(id, true) {

@@ -92,7 +92,14 @@ impl Config {
         Ok(self.listen(parsed))
     }
 
-    /// I/O threads, each with its own event loop (default: available cores; 1–255).
+    /// I/O threads, each with its own event loop (default: available cores; 0–255).
+    ///
+    /// 0 is inline mode: no I/O thread; the one loop runs inside [`Handle::wait`]
+    /// on the application's thread. It is the fastest choice when the application
+    /// and the loop share one core and handlers are quick, but nothing is read,
+    /// written or timed while a handler runs, and `wait` must be called regularly.
+    ///
+    /// [`Handle::wait`]: super::Handle::wait
     pub fn threads(&mut self, n: usize) -> &mut Self {
         self.threads = n;
         self
@@ -205,8 +212,8 @@ impl Config {
         if self.listen.is_empty() {
             return Err(Error::config("listen", "at least one address is required"));
         }
-        if self.threads == 0 || self.threads > 255 {
-            return Err(Error::config("threads", "must be 1 to 255"));
+        if self.threads > 255 {
+            return Err(Error::config("threads", "must be 0 to 255"));
         }
         if self.max_connections == 0 {
             return Err(Error::config("max_connections", "must be at least 1"));

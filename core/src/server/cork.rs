@@ -7,6 +7,11 @@
 //! readable (so a `poll`-driven program calls `wait` again), a burst of
 //! `MAX_CORKED` commands wakes the loops, and a loop also takes its queue on
 //! its next timer tick (every 50 ms while it has connections).
+//!
+//! In inline mode the loop runs only inside `wait`, so there is nobody to
+//! wake: the commands are held in the thread itself and handed over in one
+//! piece at the next `wait` (or `flush`, or when the thread ends), which saves
+//! a lock per command.
 
 use std::cell::RefCell;
 use std::sync::{Arc, Weak};
@@ -28,6 +33,8 @@ struct Cork {
     /// Loops with queued commands not yet woken (bit per loop index).
     pending: [u64; 4],
     count: usize,
+    /// Inline mode: the commands themselves, in order.
+    held: Vec<Command>,
 }
 
 impl Cork {
@@ -41,22 +48,39 @@ impl Cork {
     }
 }
 
+impl Drop for Cork {
+    /// The thread ends: what it still holds goes to the loop.
+    fn drop(&mut self) {
+        if let Some(shared) = self.server.upgrade() {
+            hand_over(&shared, &mut self.held);
+        }
+    }
+}
+
 /// Queues `command` for loop `index`, corked if this thread dispatches `shared`.
 pub(crate) fn deliver(shared: &Arc<Shared>, index: usize, command: Command) {
+    let inline = shared.inline.get().is_some();
     let corked = CORK.with(|cork| {
         let mut cork = cork.borrow_mut();
         if !cork.is_for(shared) {
-            return None;
+            return Err(command);
         }
         let first = cork.count == 0;
         cork.pending[index / 64] |= 1 << (index % 64);
         cork.count += 1;
-        Some((first, cork.count >= MAX_CORKED))
+        if inline {
+            cork.held.push(command);
+            if cork.held.len() >= MAX_CORKED {
+                hand_over(shared, &mut cork.held);
+            }
+            return Ok((first, false));
+        }
+        shared.loops[index].push_quiet(command);
+        Ok((first, cork.count >= MAX_CORKED))
     });
     match corked {
-        None => shared.loops[index].push(command),
-        Some((first, full)) => {
-            shared.loops[index].push_quiet(command);
+        Err(command) => shared.loops[index].push(command),
+        Ok((first, full)) => {
             if first {
                 shared.events.poke();
             }
@@ -67,11 +91,19 @@ pub(crate) fn deliver(shared: &Arc<Shared>, index: usize, command: Command) {
     }
 }
 
+/// Inline mode: queues the held commands for the loop's next turn.
+fn hand_over(shared: &Shared, held: &mut Vec<Command>) {
+    if !held.is_empty() {
+        shared.loops[0].push_all_quiet(held);
+    }
+}
+
 /// Wakes every loop this thread queued commands for.
 pub(crate) fn uncork(shared: &Arc<Shared>) {
     let pending = CORK.with(|cork| {
         let mut cork = cork.borrow_mut();
         if cork.is_for(shared) {
+            hand_over(shared, &mut cork.held);
             cork.take_pending()
         } else {
             [0; 4]
@@ -89,17 +121,23 @@ pub(crate) fn dispatching(shared: &Arc<Shared>) {
             return None;
         }
         let pending = cork.take_pending();
+        let held = std::mem::take(&mut cork.held);
         let previous = std::mem::replace(&mut cork.server, Arc::downgrade(shared));
-        Some((previous, pending))
+        Some((previous, pending, held))
     });
-    if let Some((previous, pending)) = previous {
+    if let Some((previous, pending, mut held)) = previous {
         if let Some(previous) = previous.upgrade() {
+            hand_over(&previous, &mut held);
             wake(&previous, pending);
         }
     }
 }
 
 fn wake(shared: &Shared, pending: [u64; 4]) {
+    if shared.inline.get().is_some() {
+        // Inline: the corking thread runs the loop itself at its next `wait`.
+        return;
+    }
     for (word, bits) in pending.iter().enumerate() {
         let mut bits = *bits;
         while bits != 0 {

@@ -22,6 +22,8 @@ use crate::protocol::handshake::{HandshakeConfig, RequestParser};
 
 pub(crate) const WAKER: Token = Token(usize::MAX);
 const LISTENER_BASE: usize = usize::MAX - 1024;
+/// The event queue's readiness fd, polled by an inline loop (see `inline`).
+pub(crate) const QUEUE_READY: Token = Token(LISTENER_BASE - 1);
 /// Per-thread read buffer: connections keep only the leftovers of partial frames.
 const SCRATCH: usize = 64 * 1024;
 /// Events gathered while reading before they are handed to the queue mid-iteration.
@@ -105,39 +107,54 @@ impl EventLoop {
     /// Runs until shutdown has closed every connection.
     pub(crate) fn run(mut self) {
         let mut events = Events::with_capacity(1024);
-        loop {
-            let timeout = self.poll_timeout();
-            if let Err(e) = self.poll.poll(&mut events, timeout) {
-                if e.kind() != io::ErrorKind::Interrupted {
-                    // The poll itself is broken; nothing more can be served here.
-                    break;
-                }
-            }
-            self.now = Instant::now();
-            for event in events.iter() {
-                match event.token() {
-                    WAKER => {}
-                    Token(t) if t >= LISTENER_BASE => self.accept_all(t - LISTENER_BASE),
-                    Token(slot) => {
-                        if event.is_writable() {
-                            self.mark_dirty(slot);
-                        }
-                        if event.is_readable() || event.is_read_closed() || event.is_error() {
-                            self.read(slot);
-                        }
-                    }
-                }
-            }
-            self.run_commands();
-            self.retry_accept();
-            self.resume_stalled();
-            self.run_timers();
-            self.flush_dirty();
-            self.shared.events.push_batch(&mut self.batch, true);
-            if self.shutting_down && self.live == 0 {
+        while !self.is_done() {
+            if !self.turn(&mut events, None) {
+                // The poll itself is broken; nothing more can be served here.
                 break;
             }
         }
+    }
+
+    /// True once shutdown has closed every connection.
+    pub(crate) fn is_done(&self) -> bool {
+        self.shutting_down && self.live == 0
+    }
+
+    /// One iteration: waits for readiness (up to `limit`, or the next timer),
+    /// reads, applies commands, fires timers, writes, and hands the batch of
+    /// events to the queue. False if polling failed for good.
+    pub(crate) fn turn(&mut self, events: &mut Events, limit: Option<Duration>) -> bool {
+        let timeout = match (self.poll_timeout(), limit) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if let Err(e) = self.poll.poll(events, timeout) {
+            if e.kind() != io::ErrorKind::Interrupted {
+                return false;
+            }
+        }
+        self.now = Instant::now();
+        for event in events.iter() {
+            match event.token() {
+                WAKER | QUEUE_READY => {}
+                Token(t) if t >= LISTENER_BASE => self.accept_all(t - LISTENER_BASE),
+                Token(slot) => {
+                    if event.is_writable() {
+                        self.mark_dirty(slot);
+                    }
+                    if event.is_readable() || event.is_read_closed() || event.is_error() {
+                        self.read(slot);
+                    }
+                }
+            }
+        }
+        self.run_commands();
+        self.retry_accept();
+        self.resume_stalled();
+        self.run_timers();
+        self.flush_dirty();
+        self.shared.events.push_batch(&mut self.batch, true);
+        true
     }
 
     fn poll_timeout(&self) -> Option<Duration> {

@@ -213,6 +213,11 @@ impl EventQueue {
         inner.finished && inner.events.is_empty()
     }
 
+    /// The readiness fd, without switching its upkeep on (see `raw_fd`).
+    pub(crate) fn fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+
     pub(crate) fn raw_fd(&self) -> RawFd {
         self.fd_used.store(true, Ordering::Relaxed);
         self.fd.as_raw_fd()

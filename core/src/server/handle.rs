@@ -59,6 +59,13 @@ impl Handle {
         // The replies to the previous batch go out now, in one wake per loop.
         cork::uncork(&self.shared);
         cork::dispatching(&self.shared);
+        match self.shared.inline.get() {
+            Some(inline) => inline.wait(&self.shared, timeout, |t| self.take(out, max, t)),
+            None => self.take(out, max, timeout),
+        }
+    }
+
+    fn take(&self, out: &mut Vec<Event>, max: usize, timeout: Option<Duration>) -> usize {
         let taken = self.shared.events.take(out, max.max(1), timeout);
         for id in taken.release {
             if self.shared.loop_of(id).is_some() {
@@ -90,8 +97,16 @@ impl Handle {
 
     /// A file descriptor that is readable while events are waiting, for the
     /// caller's own `poll`/`epoll` loop. Owned by the server; do not close it.
+    ///
+    /// In inline mode (`threads(0)`) this is the loop's own epoll fd, readable when
+    /// sockets or queued events need a `wait`; call `wait` at least every 50 ms
+    /// anyway, since timers (pings, timeouts) advance only inside it.
     pub fn event_fd(&self) -> RawFd {
-        self.shared.events.raw_fd()
+        let queue_fd = self.shared.events.raw_fd();
+        match self.shared.inline.get() {
+            Some(inline) => inline.poll_fd(),
+            None => queue_fd,
+        }
     }
 
     /// Wakes the I/O loops for commands this thread issued since its last `wait`.
@@ -101,8 +116,14 @@ impl Handle {
     /// A thread that sends after `wait` and then does not call `wait` again soon
     /// should call `flush`; otherwise the loops take the commands on their next
     /// timer tick (within 50 ms), and the readiness fd stays readable meanwhile.
+    ///
+    /// In inline mode this runs one turn of the loop without waiting, unless
+    /// another thread is running it (which then sends the commands).
     pub fn flush(&self) {
         cork::uncork(&self.shared);
+        if let Some(inline) = self.shared.inline.get() {
+            inline.flush(&self.shared);
+        }
     }
 
     /// True once the server has stopped and every event was taken.

@@ -29,6 +29,7 @@ mod event_loop;
 mod event_queue;
 mod handle;
 mod id;
+mod inline;
 mod lifecycle;
 mod live_ids;
 mod outbuf;

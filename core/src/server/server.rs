@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 
 use mio::net::TcpListener;
@@ -13,6 +13,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 use super::command::Command;
 use super::event_loop::{listener_token, EventLoop, WAKER};
 use super::event_queue::EventQueue;
+use super::inline::Inline;
 use super::registry::Registry;
 use super::shared::{LoopShared, Shared};
 use super::stats::LoopStats;
@@ -22,6 +23,7 @@ use super::{Config, Error, Handle};
 pub struct Server {
     shared: Arc<Shared>,
     threads: Vec<JoinHandle<()>>,
+    stopped: bool,
 }
 
 impl Server {
@@ -42,12 +44,14 @@ impl Server {
         }
         let mut polls = Vec::new();
         let mut loops = Vec::new();
-        for _ in 0..config.threads {
+        // Inline mode still has one loop; the application's thread runs it.
+        for _ in 0..config.threads.max(1) {
             let poll = Poll::new().map_err(|e| Error::io("creating an event loop", e))?;
             let waker =
                 Waker::new(poll.registry(), WAKER).map_err(|e| Error::io("creating a waker", e))?;
             loops.push(LoopShared {
                 commands: Mutex::new(Vec::new()),
+                queued: AtomicBool::new(false),
                 waker,
                 registry: Registry::default(),
                 stats: LoopStats::default(),
@@ -70,7 +74,11 @@ impl Server {
             open: AtomicUsize::new(0),
             shutting_down: AtomicBool::new(false),
             local_addrs,
+            inline: OnceLock::new(),
         });
+        if config.threads == 0 {
+            return Server::start_inline(shared, polls, listeners);
+        }
         let mut threads = Vec::new();
         let mut listeners = Some(listeners);
         for (index, poll) in polls.into_iter().enumerate() {
@@ -87,13 +95,41 @@ impl Server {
             match thread {
                 Ok(t) => threads.push(t),
                 Err(e) => {
-                    let mut partial = Server { shared, threads };
+                    let mut partial = Server {
+                        shared,
+                        threads,
+                        stopped: false,
+                    };
                     partial.stop();
                     return Err(e);
                 }
             }
         }
-        Ok(Server { shared, threads })
+        Ok(Server {
+            shared,
+            threads,
+            stopped: false,
+        })
+    }
+
+    fn start_inline(
+        shared: Arc<Shared>,
+        polls: Vec<Poll>,
+        listeners: Vec<TcpListener>,
+    ) -> Result<Server, Error> {
+        let poll = polls
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::io("creating an event loop", std::io::ErrorKind::Other.into()))?;
+        let event_loop = EventLoop::new(0, poll, shared.clone(), listeners);
+        let inline = Inline::new(event_loop, shared.events.fd())
+            .map_err(|e| Error::io("watching the event queue", e))?;
+        let _ = shared.inline.set(inline);
+        Ok(Server {
+            shared,
+            threads: Vec::new(),
+            stopped: false,
+        })
     }
 
     /// A handle for the application; clone it freely, use it from any thread.
@@ -117,15 +153,19 @@ impl Server {
     }
 
     fn stop(&mut self) {
-        if self.threads.is_empty() {
+        if self.stopped {
             return;
         }
+        self.stopped = true;
         self.shared.shutting_down.store(true, Ordering::Release);
         for l in &self.shared.loops {
             l.push(Command::Shutdown);
         }
         for thread in self.threads.drain(..) {
             let _ = thread.join();
+        }
+        if let Some(inline) = self.shared.inline.get() {
+            inline.stop(self.shared.events.fd());
         }
         self.shared.events.finish();
     }

@@ -2,11 +2,12 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::command::Command;
 use super::event_queue::EventQueue;
+use super::inline::Inline;
 use super::registry::Registry;
 use super::stats::LoopStats;
 use super::{Config, ConnId};
@@ -21,10 +22,15 @@ pub(crate) struct Shared {
     pub open: AtomicUsize,
     pub shutting_down: AtomicBool,
     pub local_addrs: Vec<SocketAddr>,
+    /// The loop, in inline mode (`threads(0)`): driven by `Handle::wait`.
+    pub inline: std::sync::OnceLock<Inline>,
 }
 
 pub(crate) struct LoopShared {
     pub commands: Mutex<Vec<Command>>,
+    /// Set while `commands` is not empty (changed under its lock), so that the
+    /// loop can skip the lock when nothing was queued.
+    pub queued: AtomicBool,
     pub waker: mio::Waker,
     pub registry: Registry,
     pub stats: LoopStats,
@@ -36,6 +42,7 @@ impl LoopShared {
         let mut queue = self.lock_commands();
         let was_empty = queue.is_empty();
         queue.push(command);
+        self.queued.store(true, Ordering::Release);
         drop(queue);
         if was_empty {
             // A failed wake means the loop is gone (shut down); nothing to do.
@@ -45,7 +52,31 @@ impl LoopShared {
 
     /// Queues a command without waking the loop (see `cork`).
     pub(crate) fn push_quiet(&self, command: Command) {
-        self.lock_commands().push(command);
+        let mut queue = self.lock_commands();
+        queue.push(command);
+        self.queued.store(true, Ordering::Release);
+    }
+
+    /// Queues a batch of commands (emptying `batch`) without waking the loop.
+    pub(crate) fn push_all_quiet(&self, batch: &mut Vec<Command>) {
+        let mut queue = self.lock_commands();
+        if queue.is_empty() {
+            // Trade buffers: the caller keeps an empty one with capacity.
+            std::mem::swap(&mut *queue, batch);
+        } else {
+            queue.append(batch);
+        }
+        self.queued.store(true, Ordering::Release);
+    }
+
+    /// Takes every queued command, in order, leaving `into`'s buffer behind.
+    pub(crate) fn take_commands(&self, into: &mut Vec<Command>) {
+        if !self.queued.load(Ordering::Acquire) {
+            return;
+        }
+        let mut queue = self.lock_commands();
+        std::mem::swap(into, &mut *queue);
+        self.queued.store(false, Ordering::Release);
     }
 
     pub(crate) fn wake(&self) {

@@ -1,0 +1,146 @@
+//! Inline mode (`threads(0)`): no I/O thread. The one event loop runs inside
+//! `Handle::wait`, on the thread that handles the events — the shape of a
+//! single-threaded server such as uWebSockets or Workerman.
+//!
+//! With an I/O thread, every batch costs two thread switches (loop → application
+//! → loop), which on a shared core is a large part of the work for small or few
+//! messages. Inline mode saves them, at a price: while the application handles a
+//! batch nothing is read, written or timed, so handlers must be quick and `wait`
+//! must be called regularly (timers such as pings and timeouts advance only
+//! inside it).
+
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::{Mutex, MutexGuard, TryLockError};
+use std::time::{Duration, Instant};
+
+use mio::Events;
+
+use super::event_loop::{EventLoop, QUEUE_READY};
+use super::shared::Shared;
+
+/// The loop and its readiness list, shared by the threads that may drive it.
+pub(crate) struct Inline {
+    driver: Mutex<Option<Driver>>,
+    /// The loop's epoll fd: the readiness fd offered to `poll`-driven applications.
+    poll_fd: RawFd,
+}
+
+struct Driver {
+    event_loop: EventLoop,
+    events: Events,
+}
+
+impl Inline {
+    /// Wraps the loop. `queue_fd` (the event queue's eventfd) is added to the
+    /// loop's epoll set level-triggered, so the epoll fd stays readable while
+    /// events are queued.
+    pub(crate) fn new(event_loop: EventLoop, queue_fd: RawFd) -> std::io::Result<Inline> {
+        let poll_fd = event_loop.poll.as_raw_fd();
+        let mut interest = libc::epoll_event {
+            events: libc::EPOLLIN as u32,
+            u64: QUEUE_READY.0 as u64,
+        };
+        // SAFETY: both descriptors are open; `interest` is a valid epoll_event.
+        if unsafe { libc::epoll_ctl(poll_fd, libc::EPOLL_CTL_ADD, queue_fd, &mut interest) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(Inline {
+            driver: Mutex::new(Some(Driver {
+                event_loop,
+                events: Events::with_capacity(1024),
+            })),
+            poll_fd,
+        })
+    }
+
+    pub(crate) fn poll_fd(&self) -> RawFd {
+        self.poll_fd
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<Driver>> {
+        self.driver.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs one turn of the loop, waiting up to `limit`. False once the loop is
+    /// gone (stopped, or its poll failed).
+    fn turn(&self, shared: &Shared, limit: Option<Duration>) -> bool {
+        let mut guard = self.lock();
+        let Some(driver) = guard.as_mut() else {
+            return false;
+        };
+        if driver.event_loop.turn(&mut driver.events, limit) {
+            return true;
+        }
+        // Polling failed for good: the server cannot serve any more.
+        *guard = None;
+        shared.events.finish();
+        false
+    }
+
+    /// Sends what is queued now if no other thread is running the loop; else
+    /// wakes that thread's poll, which then sends it.
+    pub(crate) fn flush(&self, shared: &Shared) {
+        match self.driver.try_lock() {
+            Ok(mut guard) => {
+                if let Some(driver) = guard.as_mut() {
+                    driver
+                        .event_loop
+                        .turn(&mut driver.events, Some(Duration::ZERO));
+                }
+            }
+            Err(TryLockError::Poisoned(_)) => {}
+            Err(TryLockError::WouldBlock) => shared.loops[0].wake(),
+        }
+    }
+
+    /// Runs the loop until events are queued or `timeout` has passed. `take`
+    /// moves queued events out without waiting; it is given the time left when
+    /// the loop is gone.
+    pub(crate) fn wait(
+        &self,
+        shared: &Shared,
+        timeout: Option<Duration>,
+        mut take: impl FnMut(Option<Duration>) -> usize,
+    ) -> usize {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let left = || deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        // The first turn does not block: replies to the last batch go out and
+        // sockets already readable are read.
+        let mut limit = Some(Duration::ZERO);
+        loop {
+            if !self.turn(shared, limit) {
+                return take(left());
+            }
+            let n = take(Some(Duration::ZERO));
+            if n > 0 || shared.events.is_drained() {
+                return n;
+            }
+            limit = left();
+            if limit == Some(Duration::ZERO) {
+                return 0;
+            }
+        }
+    }
+
+    /// Shutdown: runs the loop on this thread until every client is closed.
+    pub(crate) fn stop(&self, queue_fd: RawFd) {
+        let Some(mut driver) = self.lock().take() else {
+            return;
+        };
+        // Nobody takes events meanwhile: a level-triggered queue fd would spin.
+        // SAFETY: both descriptors are open; DEL ignores the event argument.
+        unsafe {
+            libc::epoll_ctl(
+                self.poll_fd,
+                libc::EPOLL_CTL_DEL,
+                queue_fd,
+                std::ptr::null_mut(),
+            )
+        };
+        while !driver.event_loop.is_done() {
+            if !driver.event_loop.turn(&mut driver.events, None) {
+                break;
+            }
+        }
+    }
+}

@@ -1,0 +1,254 @@
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
+//! Inline mode (`threads(0)`): the loop runs inside `wait` on the application's
+//! thread. Clients talk to the server only while that thread waits.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use common::*;
+use switchboard::protocol::frame::OpCode;
+use switchboard::server::{Config, Event, Handle, MessageKind, Server};
+
+fn inline_config() -> Config {
+    let mut config = config();
+    config.threads(0);
+    config
+}
+
+/// An inline server whose application thread echoes every message and keeps
+/// the other events.
+struct EchoApp {
+    server: Option<Server>,
+    handle: Handle,
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<Vec<Event>>>,
+}
+
+impl EchoApp {
+    fn start(config: &Config, slice: Option<Duration>) -> EchoApp {
+        let (server, handle, addr) = start(config);
+        let stop = Arc::new(AtomicBool::new(false));
+        let app = handle.clone();
+        let stopping = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut kept = Vec::new();
+            let mut events = Vec::new();
+            while !(stopping.load(Ordering::Relaxed) || app.is_finished()) {
+                app.wait(&mut events, 64, slice);
+                for event in events.drain(..) {
+                    match event {
+                        Event::Message { id, kind, data } => {
+                            let _ = app.send_owned(id, kind, data);
+                        }
+                        other => kept.push(other),
+                    }
+                }
+            }
+            kept
+        });
+        EchoApp {
+            server: Some(server),
+            handle,
+            addr,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// Shuts the server down while the application thread keeps waiting, and
+    /// returns the events it kept.
+    fn shutdown(mut self) -> Vec<Event> {
+        if let Some(server) = self.server.take() {
+            server.shutdown();
+        }
+        self.finish()
+    }
+
+    fn finish(&mut self) -> Vec<Event> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread
+            .take()
+            .map(|t| t.join().unwrap())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for EchoApp {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+fn io_threads() -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+        .filter(|name| name.starts_with("switchboard-io"))
+        .count()
+}
+
+#[test]
+fn echoes_in_order_without_an_io_thread() {
+    let app = EchoApp::start(&inline_config(), Some(Duration::from_millis(200)));
+    assert_eq!(io_threads(), 0, "inline mode starts no I/O thread");
+    let mut clients: Vec<Client> = (0..4).map(|_| Client::connect(app.addr)).collect();
+    let sizes = [0usize, 1, 125, 126, 4000, 65535, 65536, 200_000];
+    for round in 0..20 {
+        for (c, client) in clients.iter_mut().enumerate() {
+            let size = sizes[(round + c) % sizes.len()];
+            let payload: Vec<u8> = (0..size).map(|i| (i * 31 + round + c) as u8).collect();
+            client.send(OpCode::Binary, &payload);
+        }
+        for (c, client) in clients.iter_mut().enumerate() {
+            let size = sizes[(round + c) % sizes.len()];
+            let expected: Vec<u8> = (0..size).map(|i| (i * 31 + round + c) as u8).collect();
+            let frame = client.recv_data();
+            assert_eq!(frame.opcode, 2);
+            assert!(frame.payload == expected, "round {round} client {c}");
+        }
+    }
+    // A fragmented text message comes back whole.
+    clients[0].send_frame(false, OpCode::Text, b"frag");
+    clients[0].send_frame(true, OpCode::Continuation, b"mented");
+    assert_eq!(clients[0].recv_data().text(), "fragmented");
+    clients[1].send_close(1000, "bye");
+    let reply = clients[1].recv(Duration::from_secs(5)).unwrap();
+    assert_eq!(reply.close_code(), Some(1000));
+    let kept = app.shutdown();
+    let closes = closes(&kept);
+    assert_eq!(
+        closes.len(),
+        4,
+        "every client's Close reached the application"
+    );
+    assert_eq!(closes.iter().filter(|c| c.code == 1000).count(), 1);
+    assert_eq!(closes.iter().filter(|c| c.code == 1001).count(), 3);
+}
+
+#[test]
+fn commands_from_another_thread_wake_the_waiting_application() {
+    // The application waits without a timeout: only a wake can get the
+    // broadcast out.
+    let app = EchoApp::start(&inline_config(), None);
+    let mut client = Client::connect(app.addr);
+    client.send(OpCode::Text, b"hello");
+    assert_eq!(client.recv_data().text(), "hello");
+    std::thread::sleep(Duration::from_millis(100));
+    let started = Instant::now();
+    app.handle
+        .broadcast(MessageKind::Text, b"from elsewhere", None)
+        .unwrap();
+    assert_eq!(client.recv_data().text(), "from elsewhere");
+    assert!(started.elapsed() < Duration::from_secs(1));
+    app.shutdown();
+}
+
+#[test]
+fn timers_run_inside_wait() {
+    let mut config = inline_config();
+    config
+        .ping_interval(Some(Duration::from_millis(200)))
+        .handshake_timeout(Duration::from_millis(300));
+    let app = EchoApp::start(&config, Some(Duration::from_millis(50)));
+    let mut client = Client::connect(app.addr);
+    let ping = client.recv(Duration::from_secs(2)).unwrap();
+    assert_eq!(ping.opcode, 9, "a silent client is pinged");
+    let mut silent = TcpStream::connect(app.addr).unwrap();
+    silent.write_all(b"GET / HTTP/1.1\r\n").unwrap();
+    let started = Instant::now();
+    silent
+        .set_read_timeout(Some(Duration::from_secs(3)))
+        .unwrap();
+    let mut rest = Vec::new();
+    // EOF (or a reset) when the server drops it; a timeout is an error.
+    let ended = match silent.read_to_end(&mut rest) {
+        Ok(_) => true,
+        Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+    };
+    assert!(ended, "the handshake timed out and the socket was closed");
+    assert!(started.elapsed() >= Duration::from_millis(250));
+    app.shutdown();
+}
+
+#[test]
+fn protocol_error_closes_after_the_replies_to_earlier_messages() {
+    let app = EchoApp::start(&inline_config(), Some(Duration::from_millis(200)));
+    let mut client = Client::connect(app.addr);
+    let mut bytes = Vec::new();
+    switchboard::protocol::frame::encode_masked_frame(
+        &mut bytes,
+        true,
+        OpCode::Text,
+        b"before",
+        [9, 8, 7, 6],
+    );
+    bytes.extend_from_slice(&[0x81, 0x02, b'h', b'i']); // unmasked: 1002
+    client.stream.write_all(&bytes).unwrap();
+    assert_eq!(client.recv_data().text(), "before");
+    let close = client.recv(Duration::from_secs(5)).unwrap();
+    assert_eq!(close.close_code(), Some(1002));
+    app.shutdown();
+}
+
+#[test]
+fn readiness_fd_drives_a_poll_loop() {
+    let (server, handle, addr) = start(&inline_config());
+    let fd = handle.event_fd();
+    let client = std::thread::spawn(move || {
+        let mut client = Client::connect(addr);
+        for i in 0..50 {
+            let text = format!("message {i}");
+            client.send(OpCode::Text, text.as_bytes());
+            assert_eq!(client.recv_data().text(), text);
+        }
+        client.send_close(1000, "");
+        client.wait_eof(Duration::from_secs(5))
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut events = Vec::new();
+    let mut wakeups = 0;
+    let mut closed = false;
+    while !closed {
+        assert!(Instant::now() < deadline, "the poll loop stalled");
+        let mut pollfd = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        if unsafe { libc::poll(&mut pollfd, 1, 50) } > 0 {
+            wakeups += 1;
+        }
+        handle.wait(&mut events, 16, Some(Duration::ZERO));
+        for event in events.drain(..) {
+            match event {
+                Event::Message { id, kind, data } => handle.send_owned(id, kind, data).unwrap(),
+                Event::Close(_) => closed = true,
+                _ => {}
+            }
+        }
+    }
+    assert!(client.join().unwrap(), "the client saw the close complete");
+    assert!(
+        wakeups >= 50,
+        "the fd woke the loop for the messages ({wakeups})"
+    );
+    // Quiet now: the fd stays unreadable.
+    handle.wait(&mut events, 16, Some(Duration::ZERO));
+    let mut pollfd = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd.
+    assert_eq!(unsafe { libc::poll(&mut pollfd, 1, 100) }, 0);
+    server.shutdown();
+    assert!(handle.is_finished());
+}
