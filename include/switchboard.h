@@ -475,7 +475,7 @@ const char *sb_result_name(uint32_t result);
 
 /**
  * A sentence describing the last failure of an `sb_` call on the calling thread, such as
- * `invalid option threads: must be 1 to 255`; the empty string if none failed yet.
+ * `invalid option threads: must be 0 to 255`; the empty string if none failed yet.
  *
  * Meaningful right after a call returned an error code. Never NULL. The string belongs to
  * the library and stays valid until the next `sb_` call on the same thread.
@@ -515,7 +515,14 @@ void sb_config_free(struct sb_config *config);
 sb_result sb_config_listen(struct sb_config *config, const char *addr);
 
 /**
- * I/O threads, each running its own event loop (default: the number of cores; 1–255).
+ * I/O threads, each running its own event loop (default: the number of cores; 0–255).
+ *
+ * 0 is inline mode: no I/O thread; the one event loop runs inside `sb_server_wait`, on
+ * the thread that calls it. It is the fastest choice on one core with quick handlers,
+ * but nothing is read, written or timed while the application handles events, so call
+ * `sb_server_wait` regularly (at least every 50 ms or so: pings and timeouts advance only
+ * inside it). The descriptor from `sb_server_event_fd` is then the loop's epoll fd,
+ * readable when a `sb_server_wait` is needed.
  *
  * # Safety
  * `config` is NULL or a live config.
@@ -668,9 +675,10 @@ sb_result sb_config_static_dir(struct sb_config *config, const char *dir);
 sb_result sb_config_event_queue(struct sb_config *config, size_t events, size_t bytes);
 
 /**
- * Validates the configuration, binds every listen address, starts the I/O threads and
- * stores the server in `*server_out`. The configuration is copied. The bound addresses
- * (with the ports actually chosen) are then available from `sb_server_addr`.
+ * Validates the configuration, binds every listen address, starts the I/O threads (none
+ * in inline mode, see `sb_config_threads`) and stores the server in `*server_out`. The
+ * configuration is copied. The bound addresses (with the ports actually chosen) are then
+ * available from `sb_server_addr`.
  *
  * Errors: `SB_ERR_CONFIG` (the message names the option), `SB_ERR_IO` (an address could not
  * be bound, a thread not started).
@@ -705,7 +713,10 @@ sb_result sb_server_addr(const struct sb_server *server,
  * A descriptor that is readable while events are waiting, for the caller's own
  * `poll`/`epoll`/libuv loop: when it is readable, call `sb_server_wait` with timeout 0
  * (it may rarely find nothing; just poll again). It also becomes readable when the server
- * has shut down. It belongs to the server: do not read, write or close it.
+ * has shut down. In inline mode (`sb_config_threads` 0) it is the event loop's epoll fd,
+ * readable when clients or queued events need a `sb_server_wait`; call `sb_server_wait`
+ * at least every 50 ms or so anyway, since timers (pings, timeouts) advance only inside
+ * it. It belongs to the server: do not read, write or close it.
  *
  * # Safety
  * `server` is NULL or a live server; `fd_out` is NULL or writable.
@@ -742,7 +753,9 @@ void sb_server_free(struct sb_server *server);
  *
  * The pointers inside the events (payloads, `sb_open`, strings) stay valid until the next
  * `sb_server_wait` on this server or `sb_server_free`. Taking events is also what lets the
- * server read more from clients when its event queue was full: call it steadily.
+ * server read more from clients when its event queue was full: call it steadily. In inline
+ * mode (`sb_config_threads` 0) the event loop itself runs inside this call: clients are
+ * read and written, and timers advance, only while it runs.
  *
  * One thread at a time: a concurrent call returns `SB_ERR_BUSY`. Returns
  * `SB_ERR_SHUT_DOWN` (writing nothing) once the server has shut down and every event was
@@ -845,8 +858,11 @@ sb_result sb_server_broadcast(const struct sb_server *server,
  * threads now. Commands from the thread that calls `sb_server_wait` are corked (the
  * I/O threads are woken once, at its next wait, instead of once per command); call this
  * when that thread sends and will not wait again soon. Without it they go out within
- * about 50 ms, and the readiness fd stays readable meanwhile. Errors: none but a NULL
- * `server` (`SB_ERR_NULL`).
+ * about 50 ms, and the readiness fd stays readable meanwhile. In inline mode
+ * (`sb_config_threads` 0) this runs one turn of the event loop without waiting, which
+ * writes them (unless another thread is in `sb_server_wait`, which then does); without it
+ * they go out at the next `sb_server_wait`. Errors: none but a NULL `server`
+ * (`SB_ERR_NULL`).
  *
  * # Safety
  * `server` is NULL or a live server.

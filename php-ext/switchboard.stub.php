@@ -10,8 +10,9 @@ namespace Switchboard {
     class Exception extends \Exception {}
 
     /**
-     * A WebSocket server. The engine's I/O threads hold every connection; handlers
-     * run on the PHP thread inside `run()`, or events are taken with `poll()`.
+     * A WebSocket server. The engine's I/O threads hold every connection (with
+     * `'threads' => 0` there are none: the engine runs inside `run()` and `poll()`);
+     * handlers run on the PHP thread inside `run()`, or events are taken with `poll()`.
      *
      * Connection ids are ints (never 0). Methods that address a connection return
      * false when it is closed or unknown, or when the server is stopped; invalid
@@ -25,7 +26,8 @@ namespace Switchboard {
 
         /**
          * Starts listening at once (the I/O threads accept connections and queue
-         * their events until `run()` or `poll()` takes them).
+         * their events until `run()` or `poll()` takes them; with `'threads' => 0`
+         * clients are served only inside `run()` and `poll()`).
          *
          * @throws \Switchboard\Exception for an unknown option, a wrong value, or an
          * address that cannot be bound.
@@ -141,7 +143,9 @@ namespace Switchboard {
          * `close` (`id`, `code`, `reason`, `clean`) or `handshake` (`id`, `request`).
          * Waits up to `$timeout_ms` for the first (-1: until one arrives or the server
          * stops); returns early, possibly empty, after a pcntl signal handler ran.
-         * Timers do not fire here.
+         * Timers do not fire here. With `'threads' => 0`, clients are read and
+         * written only inside `poll()` (sends go out at the next call): call it
+         * regularly.
          *
          * @param int $timeout_ms
          * @param int $max

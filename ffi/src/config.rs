@@ -93,7 +93,14 @@ pub unsafe extern "C" fn sb_config_listen(
     }
 }
 
-/// I/O threads, each running its own event loop (default: the number of cores; 1–255).
+/// I/O threads, each running its own event loop (default: the number of cores; 0–255).
+///
+/// 0 is inline mode: no I/O thread; the one event loop runs inside `sb_server_wait`, on
+/// the thread that calls it. It is the fastest choice on one core with quick handlers,
+/// but nothing is read, written or timed while the application handles events, so call
+/// `sb_server_wait` regularly (at least every 50 ms or so: pings and timeouts advance only
+/// inside it). The descriptor from `sb_server_event_fd` is then the loop's epoll fd,
+/// readable when a `sb_server_wait` is needed.
 ///
 /// # Safety
 /// `config` is NULL or a live config.

@@ -61,7 +61,7 @@ pub(crate) fn set_last_error(message: &str) {
 }
 
 /// A sentence describing the last failure of an `sb_` call on the calling thread, such as
-/// `invalid option threads: must be 1 to 255`; the empty string if none failed yet.
+/// `invalid option threads: must be 0 to 255`; the empty string if none failed yet.
 ///
 /// Meaningful right after a call returned an error code. Never NULL. The string belongs to
 /// the library and stays valid until the next `sb_` call on the same thread.

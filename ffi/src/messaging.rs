@@ -86,8 +86,11 @@ pub unsafe extern "C" fn sb_server_broadcast(
 /// threads now. Commands from the thread that calls `sb_server_wait` are corked (the
 /// I/O threads are woken once, at its next wait, instead of once per command); call this
 /// when that thread sends and will not wait again soon. Without it they go out within
-/// about 50 ms, and the readiness fd stays readable meanwhile. Errors: none but a NULL
-/// `server` (`SB_ERR_NULL`).
+/// about 50 ms, and the readiness fd stays readable meanwhile. In inline mode
+/// (`sb_config_threads` 0) this runs one turn of the event loop without waiting, which
+/// writes them (unless another thread is in `sb_server_wait`, which then does); without it
+/// they go out at the next `sb_server_wait`. Errors: none but a NULL `server`
+/// (`SB_ERR_NULL`).
 ///
 /// # Safety
 /// `server` is NULL or a live server.

@@ -45,9 +45,10 @@ impl sb_server {
     }
 }
 
-/// Validates the configuration, binds every listen address, starts the I/O threads and
-/// stores the server in `*server_out`. The configuration is copied. The bound addresses
-/// (with the ports actually chosen) are then available from `sb_server_addr`.
+/// Validates the configuration, binds every listen address, starts the I/O threads (none
+/// in inline mode, see `sb_config_threads`) and stores the server in `*server_out`. The
+/// configuration is copied. The bound addresses (with the ports actually chosen) are then
+/// available from `sb_server_addr`.
 ///
 /// Errors: `SB_ERR_CONFIG` (the message names the option), `SB_ERR_IO` (an address could not
 /// be bound, a thread not started).
@@ -131,7 +132,10 @@ pub unsafe extern "C" fn sb_server_addr(
 /// A descriptor that is readable while events are waiting, for the caller's own
 /// `poll`/`epoll`/libuv loop: when it is readable, call `sb_server_wait` with timeout 0
 /// (it may rarely find nothing; just poll again). It also becomes readable when the server
-/// has shut down. It belongs to the server: do not read, write or close it.
+/// has shut down. In inline mode (`sb_config_threads` 0) it is the event loop's epoll fd,
+/// readable when clients or queued events need a `sb_server_wait`; call `sb_server_wait`
+/// at least every 50 ms or so anyway, since timers (pings, timeouts) advance only inside
+/// it. It belongs to the server: do not read, write or close it.
 ///
 /// # Safety
 /// `server` is NULL or a live server; `fd_out` is NULL or writable.

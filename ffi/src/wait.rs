@@ -16,7 +16,9 @@ use crate::server::sb_server;
 ///
 /// The pointers inside the events (payloads, `sb_open`, strings) stay valid until the next
 /// `sb_server_wait` on this server or `sb_server_free`. Taking events is also what lets the
-/// server read more from clients when its event queue was full: call it steadily.
+/// server read more from clients when its event queue was full: call it steadily. In inline
+/// mode (`sb_config_threads` 0) the event loop itself runs inside this call: clients are
+/// read and written, and timers advance, only while it runs.
 ///
 /// One thread at a time: a concurrent call returns `SB_ERR_BUSY`. Returns
 /// `SB_ERR_SHUT_DOWN` (writing nothing) once the server has shut down and every event was

@@ -15,7 +15,7 @@ pub const OPTIONS: &[(&str, &str)] = &[
         "listen",
         "an \"IP:port\" string or a list of them (required)",
     ),
-    ("threads", "an int from 1 to 255"),
+    ("threads", "an int from 0 to 255 (0: no I/O thread)"),
     ("reuse_port", "a bool"),
     ("max_connections", "an int of at least 1"),
     ("max_message_size", "an int from 1 to 2147483648 (bytes)"),
@@ -73,7 +73,7 @@ pub fn parse(options: &ZendHashTable) -> Result<Options, String> {
                 }
             }
             "threads" => {
-                config.threads(int(value, 1, 255).ok_or_else(bad)?);
+                config.threads(int(value, 0, 255).ok_or_else(bad)?);
             }
             "reuse_port" => {
                 config.reuse_port(value.bool().ok_or_else(bad)?);

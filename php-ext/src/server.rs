@@ -20,8 +20,9 @@ use crate::signals;
 use crate::state::{On, State};
 use crate::timers;
 
-/// A WebSocket server. The engine's I/O threads hold every connection; handlers
-/// run on the PHP thread inside `run()`, or events are taken with `poll()`.
+/// A WebSocket server. The engine's I/O threads hold every connection (with
+/// `'threads' => 0` there are none: the engine runs inside `run()` and `poll()`);
+/// handlers run on the PHP thread inside `run()`, or events are taken with `poll()`.
 ///
 /// Connection ids are ints (never 0). Methods that address a connection return
 /// false when it is closed or unknown, or when the server is stopped; invalid
@@ -71,7 +72,8 @@ impl Server {
     pub const VERSION: &'static str = env!("CARGO_PKG_VERSION");
 
     /// Starts listening at once (the I/O threads accept connections and queue
-    /// their events until `run()` or `poll()` takes them).
+    /// their events until `run()` or `poll()` takes them; with `'threads' => 0`
+    /// clients are served only inside `run()` and `poll()`).
     ///
     /// @throws \Switchboard\Exception for an unknown option, a wrong value, or an
     /// address that cannot be bound.
@@ -137,7 +139,9 @@ impl Server {
     /// `close` (`id`, `code`, `reason`, `clean`) or `handshake` (`id`, `request`).
     /// Waits up to `$timeout_ms` for the first (-1: until one arrives or the server
     /// stops); returns early, possibly empty, after a pcntl signal handler ran.
-    /// Timers do not fire here.
+    /// Timers do not fire here. With `'threads' => 0`, clients are read and
+    /// written only inside `poll()` (sends go out at the next call): call it
+    /// regularly.
     #[php(defaults(timeout_ms = -1, max = 1024))]
     pub fn poll(&self, timeout_ms: i64, max: i64) -> PhpResult<ZBox<ZendHashTable>> {
         run::poll(&self.state, timeout_ms, max)

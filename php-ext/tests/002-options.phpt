@@ -29,6 +29,10 @@ $s = new Switchboard\Server([
 $addrs = $s->addresses();
 echo count($addrs), ' ', preg_match('/^127\.0\.0\.1:\d+$/', $addrs[0]), ' ', preg_match('/^\[::1\]:\d+$/', $addrs[1] ?? '[::1]:1'), "\n";
 $s->stop();
+// 0: no I/O thread, the engine's loop runs inside run() and poll().
+$inline = new Switchboard\Server(['listen' => '127.0.0.1:0', 'threads' => 0]);
+var_dump($inline->poll(0));
+$inline->stop();
 
 $bad = [
     [],
@@ -36,7 +40,7 @@ $bad = [
     ['listen' => 9000],
     ['listen' => 'localhost:9000'],
     ['listen' => ['127.0.0.1:0', 5]],
-    ['listen' => '127.0.0.1:0', 'threads' => 0],
+    ['listen' => '127.0.0.1:0', 'threads' => -1],
     ['listen' => '127.0.0.1:0', 'threads' => '4'],
     ['listen' => '127.0.0.1:0', 'threads' => 256],
     ['listen' => '127.0.0.1:0', 'reuse_port' => 1],
@@ -88,14 +92,16 @@ try {
 }
 --EXPECTF--
 2 1 1
+array(0) {
+}
 option "listen" is required: an "IP:port" string or a list of them
 unknown option "bogus"; the options are: listen, threads, reuse_port, max_connections, max_message_size, max_buffered, max_head_size, handshake_timeout, idle_timeout, close_timeout, ping_interval, subprotocols, require_subprotocol, allowed_origins, allow_missing_origin, authorize, static_dir, event_queue_events, event_queue_bytes
 option "listen" must be an "IP:port" string or a list of them (required), int(9000) given
 option "listen": "localhost:9000" is not an IP:port address
 option "listen" must be an "IP:port" string or a list of them (required), array given
-option "threads" must be an int from 1 to 255, int(0) given
-option "threads" must be an int from 1 to 255, string("4") given
-option "threads" must be an int from 1 to 255, int(256) given
+option "threads" must be an int from 0 to 255 (0: no I/O thread), int(-1) given
+option "threads" must be an int from 0 to 255 (0: no I/O thread), string("4") given
+option "threads" must be an int from 0 to 255 (0: no I/O thread), int(256) given
 option "reuse_port" must be a bool, int(1) given
 option "max_connections" must be an int of at least 1, int(-1) given
 option "max_message_size" must be an int from 1 to 2147483648 (bytes), int(0) given

@@ -244,6 +244,20 @@ async def threads(url):
         assert seen == [per_sender] * senders, seen
 
 
+@scenario
+async def inline(url):
+    async with dial(url, "/a") as a, dial(url, "/b") as b:
+        for i in range(50):
+            await a.send(f"m{i}")
+            await expect(a, f"m{i}")
+        for payload in [b"\x00\xff", "y" * 300000]:
+            await b.send(payload)
+            await expect(b, payload)
+        await a.send("B:to both")
+        await expect(a, "B:to both")
+        await expect(b, "B:to both")
+
+
 def main():
     if len(sys.argv) != 3 or sys.argv[1] not in SCENARIOS:
         sys.exit(f"usage: clients.py {{{','.join(SCENARIOS)}}} ws://HOST:PORT")

@@ -104,6 +104,7 @@ pid_t tc_client(const char *scenario, const sb_server *server, int *stdout_fd) {
         posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
         posix_spawn_file_actions_addclose(&actions, pipe_fds[1]);
     }
+    client_reaped = false;
     int err = posix_spawn(&client_pid, python, &actions, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&actions);
     if (err != 0) {

@@ -38,7 +38,8 @@ sb_server *tc_start(sb_config *config);
 uint16_t tc_port(const sb_server *server);
 
 /* Starts `clients.py SCENARIO ws://127.0.0.1:PORT`; with stdout_fd, its stdout becomes a
- * pipe whose read end is stored there. Starts the test's deadline. */
+ * pipe whose read end is stored there. Starts the test's deadline. One client at a time:
+ * the next may start once tc_running() returned false. */
 pid_t tc_client(const char *scenario, const sb_server *server, int *stdout_fd);
 /* False once the client has exited, or the deadline passed (the client is then killed and
  * the test fails). */

@@ -114,6 +114,8 @@ run_all() { # MODE SECONDS IO_SECONDS PREFIX...
     [ -x "$BUILD/example-$ex" ] &&
       check "$mode: example $ex" "$secs" "$PY" "$HERE/examples.py" "$ex" "$@" "$BUILD/example-$ex"
   done
+  [ -x "$BUILD/example-echo" ] && check "$mode: example echo --threads 0 (inline)" "$secs" \
+    "$PY" "$HERE/examples.py" echo "$@" "$BUILD/example-echo" --threads 0
 }
 run_all plain 60 10
 if [ "$VALGRIND" -eq 1 ]; then

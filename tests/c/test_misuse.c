@@ -78,7 +78,7 @@ static void bad_configs(void) {
     refused(config, "listen", __LINE__);
 
     config = fresh();
-    CHECK_OK(sb_config_threads(config, 0));
+    CHECK_OK(sb_config_threads(config, 256));
     refused(config, "threads", __LINE__);
     config = fresh();
     CHECK_OK(sb_config_idle_timeout_ms(config, 1000));
