@@ -26,8 +26,9 @@ const LISTENER_BASE: usize = usize::MAX - 1024;
 pub(crate) const QUEUE_READY: Token = Token(LISTENER_BASE - 1);
 /// Per-thread read buffer: connections keep only the leftovers of partial frames.
 const SCRATCH: usize = 64 * 1024;
-/// Events gathered while reading before they are handed to the queue mid-iteration.
-const EARLY_PUSH: usize = 256;
+/// Events gathered while reading before they are handed to the queue mid-iteration
+/// (so that the queue's bound is seen in time).
+const EARLY_PUSH: usize = 1024;
 /// How long accepting pauses when the process is out of file descriptors.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
@@ -112,6 +113,7 @@ impl EventLoop {
                 // The poll itself is broken; nothing more can be served here.
                 break;
             }
+            self.shared.events.push_batch(&mut self.batch, true);
         }
     }
 
@@ -121,8 +123,9 @@ impl EventLoop {
     }
 
     /// One iteration: waits for readiness (up to `limit`, or the next timer),
-    /// reads, applies commands, fires timers, writes, and hands the batch of
-    /// events to the queue. False if polling failed for good.
+    /// reads, applies commands, fires timers and writes. The events it produced
+    /// are left in `batch` for the caller to hand over. False if polling failed
+    /// for good.
     pub(crate) fn turn(&mut self, events: &mut Events, limit: Option<Duration>) -> bool {
         let timeout = match (self.poll_timeout(), limit) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -153,7 +156,6 @@ impl EventLoop {
         self.resume_stalled();
         self.run_timers();
         self.flush_dirty();
-        self.shared.events.push_batch(&mut self.batch, true);
         true
     }
 

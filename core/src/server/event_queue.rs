@@ -104,8 +104,19 @@ impl EventQueue {
             return;
         }
         let mut inner = self.lock();
+        self.append(&mut inner, batch.drain(..));
+        if notify && inner.unnotified {
+            inner.unnotified = false;
+            self.poke();
+            if inner.waiting > 0 {
+                self.ready.notify_all();
+            }
+        }
+    }
+
+    fn append(&self, inner: &mut Inner, items: impl Iterator<Item = Queued>) {
         let was_empty = inner.events.is_empty();
-        for item in batch.drain(..) {
+        for item in items {
             if let Queued::Event(event) = &item {
                 inner.bytes += event.weight();
             }
@@ -115,13 +126,6 @@ impl EventQueue {
             self.full.store(true, Ordering::Relaxed);
         }
         inner.unnotified |= was_empty && !inner.events.is_empty();
-        if notify && inner.unnotified {
-            inner.unnotified = false;
-            self.poke();
-            if inner.waiting > 0 {
-                self.ready.notify_all();
-            }
-        }
     }
 
     /// Makes the readiness fd readable so a `poll`-driven application calls `wait`
@@ -166,24 +170,61 @@ impl EventQueue {
             };
             inner.waiting -= 1;
         }
-        let Inner {
-            events,
-            bytes,
-            passed,
-            ..
-        } = &mut *inner;
+        let n = Self::pop_into(&mut inner, out, max);
+        self.after_take(&mut inner, n, release)
+    }
+
+    /// Inline mode: `push_batch` and a `take` that does not wait, under one lock.
+    /// While nothing older is queued, the batch's events go straight to `out`.
+    pub(crate) fn push_and_take(
+        &self,
+        batch: &mut Vec<Queued>,
+        out: &mut Vec<Event>,
+        max: usize,
+    ) -> Taken {
+        let mut inner = self.lock();
+        let release = std::mem::take(&mut inner.passed);
+        let mut n = Self::pop_into(&mut inner, out, max);
+        let mut fresh = batch.drain(..);
+        if inner.events.is_empty() {
+            while n < max {
+                match fresh.next() {
+                    Some(Queued::Event(event)) => {
+                        out.push(event);
+                        n += 1;
+                    }
+                    Some(Queued::Barrier(id)) => inner.passed.push(id),
+                    None => break,
+                }
+            }
+        }
+        self.append(&mut inner, fresh);
+        if inner.unnotified || !inner.passed.is_empty() {
+            // Left over for the next call: a poll-driven caller must come back.
+            inner.unnotified = false;
+            self.poke();
+        }
+        self.after_take(&mut inner, n, release)
+    }
+
+    /// Moves up to `max` queued events into `out`, noting the barriers passed.
+    fn pop_into(inner: &mut Inner, out: &mut Vec<Event>, max: usize) -> usize {
         let mut n = 0;
         while n < max {
-            match events.pop_front() {
+            match inner.events.pop_front() {
                 Some(Queued::Event(event)) => {
-                    *bytes -= event.weight();
+                    inner.bytes -= event.weight();
                     out.push(event);
                     n += 1;
                 }
-                Some(Queued::Barrier(id)) => passed.push(id),
+                Some(Queued::Barrier(id)) => inner.passed.push(id),
                 None => break,
             }
         }
+        n
+    }
+
+    fn after_take(&self, inner: &mut Inner, count: usize, release: Vec<ConnId>) -> Taken {
         // Passed barriers keep the fd readable: the next call releases them.
         if inner.events.is_empty()
             && !inner.finished
@@ -201,7 +242,7 @@ impl EventQueue {
             resume = true;
         }
         Taken {
-            count: n,
+            count,
             resume,
             release,
         }

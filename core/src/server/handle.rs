@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::command::{encode, header, Command};
 use super::cork;
+use super::event_queue::Taken;
 use super::pool;
 use super::registry::ConnMeta;
 use super::shared::Shared;
@@ -60,13 +61,14 @@ impl Handle {
         cork::uncork(&self.shared);
         cork::dispatching(&self.shared);
         match self.shared.inline.get() {
-            Some(inline) => inline.wait(&self.shared, timeout, |t| self.take(out, max, t)),
-            None => self.take(out, max, timeout),
+            Some(inline) => inline.wait(&self.shared, out, max.max(1), timeout, |t| self.settle(t)),
+            None => self.settle(self.shared.events.take(out, max.max(1), timeout)),
         }
     }
 
-    fn take(&self, out: &mut Vec<Event>, max: usize, timeout: Option<Duration>) -> usize {
-        let taken = self.shared.events.take(out, max.max(1), timeout);
+    /// Finishes a take: barriers passed release their connections, and a queue
+    /// that left its full state lets the loops read again. Returns the count.
+    fn settle(&self, taken: Taken) -> usize {
         for id in taken.release {
             if self.shared.loop_of(id).is_some() {
                 self.shared.loops[id.loop_index()].push(Command::Release(id));

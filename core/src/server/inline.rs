@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 use mio::Events;
 
 use super::event_loop::{EventLoop, QUEUE_READY};
+use super::event_queue::{Queued, Taken};
 use super::shared::Shared;
+use super::Event;
 
 /// The loop and its readiness list, shared by the threads that may drive it.
 pub(crate) struct Inline {
@@ -61,20 +63,25 @@ impl Inline {
         self.driver.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Runs one turn of the loop, waiting up to `limit`. False once the loop is
-    /// gone (stopped, or its poll failed).
-    fn turn(&self, shared: &Shared, limit: Option<Duration>) -> bool {
+    /// Runs one turn of the loop, waiting up to `limit`, then `finish`es with the
+    /// loop's batch of new events. `None` once the loop is gone (stopped, or its
+    /// poll failed).
+    fn turn<R>(
+        &self,
+        shared: &Shared,
+        limit: Option<Duration>,
+        finish: impl FnOnce(&mut Vec<Queued>) -> R,
+    ) -> Option<R> {
         let mut guard = self.lock();
-        let Some(driver) = guard.as_mut() else {
-            return false;
-        };
+        let driver = guard.as_mut()?;
         if driver.event_loop.turn(&mut driver.events, limit) {
-            return true;
+            return Some(finish(&mut driver.event_loop.batch));
         }
         // Polling failed for good: the server cannot serve any more.
+        shared.events.push_batch(&mut driver.event_loop.batch, true);
         *guard = None;
         shared.events.finish();
-        false
+        None
     }
 
     /// Sends what is queued now if no other thread is running the loop; else
@@ -83,9 +90,9 @@ impl Inline {
         match self.driver.try_lock() {
             Ok(mut guard) => {
                 if let Some(driver) = guard.as_mut() {
-                    driver
-                        .event_loop
-                        .turn(&mut driver.events, Some(Duration::ZERO));
+                    let event_loop = &mut driver.event_loop;
+                    event_loop.turn(&mut driver.events, Some(Duration::ZERO));
+                    shared.events.push_batch(&mut event_loop.batch, true);
                 }
             }
             Err(TryLockError::Poisoned(_)) => {}
@@ -93,14 +100,15 @@ impl Inline {
         }
     }
 
-    /// Runs the loop until events are queued or `timeout` has passed. `take`
-    /// moves queued events out without waiting; it is given the time left when
-    /// the loop is gone.
+    /// Runs the loop until it produced events for `out` (at most `max`) or
+    /// `timeout` has passed; `settle` finishes each take (see `Handle`).
     pub(crate) fn wait(
         &self,
         shared: &Shared,
+        out: &mut Vec<Event>,
+        max: usize,
         timeout: Option<Duration>,
-        mut take: impl FnMut(Option<Duration>) -> usize,
+        settle: impl Fn(Taken) -> usize,
     ) -> usize {
         let deadline = timeout.map(|t| Instant::now() + t);
         let left = || deadline.map(|d| d.saturating_duration_since(Instant::now()));
@@ -108,10 +116,14 @@ impl Inline {
         // sockets already readable are read.
         let mut limit = Some(Duration::ZERO);
         loop {
-            if !self.turn(shared, limit) {
-                return take(left());
-            }
-            let n = take(Some(Duration::ZERO));
+            let taken = self.turn(shared, limit, |batch| {
+                shared.events.push_and_take(batch, out, max)
+            });
+            let n = match taken {
+                Some(taken) => settle(taken),
+                // Stopped: what is left comes from the queue.
+                None => return settle(shared.events.take(out, max, left())),
+            };
             if n > 0 || shared.events.is_drained() {
                 return n;
             }
@@ -137,8 +149,14 @@ impl Inline {
                 std::ptr::null_mut(),
             )
         };
-        while !driver.event_loop.is_done() {
-            if !driver.event_loop.turn(&mut driver.events, None) {
+        let event_loop = &mut driver.event_loop;
+        while !event_loop.is_done() {
+            let polled = event_loop.turn(&mut driver.events, None);
+            event_loop
+                .shared
+                .events
+                .push_batch(&mut event_loop.batch, true);
+            if !polled {
                 break;
             }
         }
