@@ -186,10 +186,11 @@ fn server_list(a: &Args) -> Result<Vec<ServerDef>, String> {
         });
     }
     if servers.is_empty() {
+        // Inline mode: one thread on one core, like the reference's runtime.
         servers.push(ServerDef {
             name: "switchboard".into(),
             cmd: format!(
-                "{} --listen {{addr}} --threads 1",
+                "{} --listen {{addr}} --threads 0",
                 quote(&switchboard_echo(&exe)?)
             ),
         });

@@ -15,6 +15,7 @@ use super::command::Command;
 use super::conn::{Conn, Phase, Timeouts};
 use super::event_queue::Queued;
 use super::shared::{LoopShared, Shared};
+use super::socket_writer::SocketWriter;
 use super::stats::{bump, CloseCause};
 use super::timer::{TimerKey, TimerWheel};
 use super::ConnId;
@@ -355,7 +356,7 @@ impl EventLoop {
             return;
         };
         conn.dirty = false;
-        let result = conn.out.flush_to(&mut conn.socket);
+        let result = conn.out.flush_to(&mut SocketWriter::of(&conn.socket));
         if let Some(meta) = &conn.meta {
             meta.buffered.store(conn.out.len(), Ordering::Relaxed);
         }

@@ -10,6 +10,7 @@ use super::event_loop::EventLoop;
 use super::event_queue::Queued;
 use super::pool;
 use super::registry::ConnMeta;
+use super::socket_writer::SocketWriter;
 use super::static_files;
 use super::stats::{bump, CloseCause, LoopStats};
 use super::Event;
@@ -249,7 +250,7 @@ impl EventLoop {
                     let mut frame = Vec::new();
                     encode_close(&mut frame, code::GOING_AWAY, "idle timeout");
                     conn.out.push_bytes(&[&frame]);
-                    let _ = conn.out.flush_to(&mut conn.socket);
+                    let _ = conn.out.flush_to(&mut SocketWriter::of(&conn.socket));
                     conn.outcome = Some(Outcome {
                         code: code::ABNORMAL,
                         reason: "idle timeout".into(),
@@ -351,7 +352,7 @@ impl EventLoop {
         if backlog > max_buffered {
             // Over the limit only because of this loop iteration's burst? Let the
             // socket take what it can before judging the reader.
-            let _ = conn.out.flush_to(&mut conn.socket);
+            let _ = conn.out.flush_to(&mut SocketWriter::of(&conn.socket));
             backlog = conn.out.len();
         }
         push(conn);

@@ -38,6 +38,7 @@ mod registry;
 #[allow(clippy::module_inception)]
 mod server;
 mod shared;
+mod socket_writer;
 mod static_files;
 mod stats;
 mod timer;

@@ -1,0 +1,41 @@
+//! Writes to a connection's socket with `sendmsg(MSG_NOSIGNAL)`.
+//!
+//! A write to a peer that has gone away must be an error, never a SIGPIPE: Rust
+//! programs ignore that signal, but C and PHP host processes do not, and its
+//! default action ends the process. `sendmsg` also takes the socket's own path
+//! in the kernel, shorter than `writev`'s file path.
+
+use std::io::{self, IoSlice, Write};
+use std::os::fd::{AsRawFd, RawFd};
+
+pub(crate) struct SocketWriter(RawFd);
+
+impl SocketWriter {
+    pub(crate) fn of(socket: &impl AsRawFd) -> SocketWriter {
+        SocketWriter(socket.as_raw_fd())
+    }
+}
+
+impl Write for SocketWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write_vectored(&[IoSlice::new(buf)])
+    }
+
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        // SAFETY: an all-zero msghdr is valid (no address, no control data).
+        let mut message: libc::msghdr = unsafe { std::mem::zeroed() };
+        // IoSlice has the layout of iovec; the kernel only reads them.
+        message.msg_iov = bufs.as_ptr() as *mut libc::iovec;
+        message.msg_iovlen = bufs.len();
+        // SAFETY: `message` points at `bufs`, which outlive the call.
+        let n = unsafe { libc::sendmsg(self.0, &message, libc::MSG_NOSIGNAL) };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(n as usize)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
