@@ -431,11 +431,17 @@ fn on_message(
                 bump(&meta.messages_in, 1);
                 bump(&meta.bytes_in, data.len() as u64);
             }
-            batch.push(Queued::Event(Event::Message {
+            // Room first, then the event built in its slot: `push` would build it
+            // on the stack and copy it over, which stalls on every message.
+            batch.reserve(1);
+            let len = batch.len();
+            batch.spare_capacity_mut()[0].write(Queued::Event(Event::Message {
                 id: conn.id,
                 kind,
                 data,
             }));
+            // SAFETY: the slot at `len` was reserved and has just been written.
+            unsafe { batch.set_len(len + 1) };
         }
         Decoded::Ping(payload) if open => {
             conn.push_frame(OpCode::Pong, &payload);
