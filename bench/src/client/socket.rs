@@ -30,12 +30,12 @@ impl Sources {
 
 /// Starts a nonblocking connect to `target`, from `source` when given.
 pub fn connect(target: SocketAddr, source: Option<Ipv4Addr>) -> io::Result<TcpStream> {
+    // Nonblocking from the start: two system calls fewer per connection.
     let socket = Socket::new(
         Domain::for_address(target),
-        Type::STREAM,
+        Type::STREAM.nonblocking(),
         Some(Protocol::TCP),
     )?;
-    socket.set_nonblocking(true)?;
     if let Some(ip) = source {
         // Choose the port at connect time, per destination, not at bind time.
         let on: libc::c_int = 1;
