@@ -252,3 +252,18 @@ fn readiness_fd_drives_a_poll_loop() {
     server.shutdown();
     assert!(handle.is_finished());
 }
+
+#[test]
+fn a_protocol_error_alone_closes_while_the_application_waits_without_timeout() {
+    let app = EchoApp::start(&inline_config(), None);
+    let mut client = Client::connect(app.addr);
+    client.send(OpCode::Text, b"first");
+    assert_eq!(client.recv_data().text(), "first");
+    let started = Instant::now();
+    client.stream.write_all(&[0x81, 0x02, b'h', b'i']).unwrap(); // unmasked: 1002
+    let close = client.recv(Duration::from_secs(5)).unwrap();
+    assert_eq!(close.close_code(), Some(1002));
+    // At once, not at the next timer tick (50 ms).
+    assert!(started.elapsed() < Duration::from_millis(40));
+    app.shutdown();
+}

@@ -248,6 +248,11 @@ impl EventQueue {
         }
     }
 
+    /// True when barriers were passed that the next take releases.
+    pub(crate) fn has_passed_barriers(&self) -> bool {
+        !self.lock().passed.is_empty()
+    }
+
     /// True when the loops have stopped and every event has been taken.
     pub(crate) fn is_drained(&self) -> bool {
         let inner = self.lock();

@@ -127,6 +127,11 @@ impl Inline {
             if n > 0 || shared.events.is_drained() {
                 return n;
             }
+            if shared.events.has_passed_barriers() {
+                // Only barriers came: release them at once, without waiting.
+                limit = Some(Duration::ZERO);
+                continue;
+            }
             limit = left();
             if limit == Some(Duration::ZERO) {
                 return 0;
