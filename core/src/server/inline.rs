@@ -33,11 +33,12 @@ struct Driver {
 }
 
 impl Inline {
-    /// Wraps the loop. `queue_fd` (the event queue's eventfd) is added to the
+    /// Wraps the loop. The event queue's eventfd is added to the
     /// loop's epoll set level-triggered, so the epoll fd stays readable while
     /// events are queued.
-    pub(crate) fn new(event_loop: EventLoop, queue_fd: RawFd) -> std::io::Result<Inline> {
+    pub(crate) fn new(event_loop: EventLoop) -> std::io::Result<Inline> {
         let poll_fd = event_loop.poll.as_raw_fd();
+        let queue_fd = event_loop.shared.events.fd();
         let mut interest = libc::epoll_event {
             events: libc::EPOLLIN as u32,
             u64: QUEUE_READY.0 as u64,
@@ -140,7 +141,7 @@ impl Inline {
     }
 
     /// Shutdown: runs the loop on this thread until every client is closed.
-    pub(crate) fn stop(&self, queue_fd: RawFd) {
+    pub(crate) fn stop(&self) {
         let Some(mut driver) = self.lock().take() else {
             return;
         };
@@ -150,7 +151,7 @@ impl Inline {
             libc::epoll_ctl(
                 self.poll_fd,
                 libc::EPOLL_CTL_DEL,
-                queue_fd,
+                driver.event_loop.shared.events.fd(),
                 std::ptr::null_mut(),
             )
         };

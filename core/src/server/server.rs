@@ -122,8 +122,8 @@ impl Server {
             .next()
             .ok_or_else(|| Error::io("creating an event loop", std::io::ErrorKind::Other.into()))?;
         let event_loop = EventLoop::new(0, poll, shared.clone(), listeners);
-        let inline = Inline::new(event_loop, shared.events.fd())
-            .map_err(|e| Error::io("watching the event queue", e))?;
+        let inline =
+            Inline::new(event_loop).map_err(|e| Error::io("watching the event queue", e))?;
         let _ = shared.inline.set(inline);
         Ok(Server {
             shared,
@@ -165,7 +165,7 @@ impl Server {
             let _ = thread.join();
         }
         if let Some(inline) = self.shared.inline.get() {
-            inline.stop(self.shared.events.fd());
+            inline.stop();
         }
         self.shared.events.finish();
     }
