@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::io::Write;
 use std::time::Duration;
 
 use common::*;
@@ -96,6 +97,44 @@ fn server_initiated_close_completes_the_handshake() {
         Err(Error::UnknownConnection(_))
     ));
     assert!(matches!(handle.info(id), Err(Error::UnknownConnection(_))));
+}
+
+/// RFC 6455 §7.1.1: once both close frames are exchanged, the server closes the
+/// TCP connection at once, without waiting for the client's FIN. A socket the
+/// server still held open would take the client's bytes; a closed one resets.
+#[test]
+fn the_server_closes_tcp_as_soon_as_the_close_handshake_is_done() {
+    for server_starts in [false, true] {
+        let mut config = config();
+        config.close_timeout(Duration::from_secs(30));
+        let (_server, handle, addr) = start(&config);
+        let mut client = Client::connect(addr);
+        let id = open_id(&next_event(&handle, |_| true)).unwrap();
+        if server_starts {
+            handle.close(id, 4002, "").unwrap();
+            let frame = client.recv(Duration::from_secs(5)).unwrap();
+            assert_eq!(frame.close_code(), Some(4002));
+            client.send_close(4002, "");
+        } else {
+            client.send_close(1000, "");
+            let frame = client.recv(Duration::from_secs(5)).unwrap();
+            assert_eq!(frame.close_code(), Some(1000));
+        }
+        assert!(client.wait_eof(Duration::from_secs(5)));
+        // Our side stays open. Bytes sent now draw a reset from a closed socket.
+        let mut reset = false;
+        for _ in 0..50 {
+            if client.stream.write_all(b"late").is_err() {
+                reset = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(
+            reset,
+            "the server kept the socket open after the close handshake (server_starts: {server_starts})"
+        );
+    }
 }
 
 #[test]

@@ -196,7 +196,7 @@ impl EventLoop {
                     self.arm(slot);
                 }
                 Phase::Failing => self.release(slot),
-                Phase::Closing | Phase::Draining { .. } => {}
+                Phase::Closing | Phase::Draining { .. } | Phase::Closed => {}
             }
         }
     }

@@ -28,8 +28,13 @@ pub(crate) enum Phase {
     Failing,
     /// We sent a close frame and wait for the peer's.
     Closing,
-    /// Flushing a last response or close frame; then FIN, and wait for the peer's EOF.
+    /// Flushing a last response or close frame; then FIN, and wait for the peer's EOF
+    /// (a lingering close: the peer may still be sending, and closing a socket with
+    /// unread input would reset the connection and lose what we sent).
     Draining { fin_sent: bool },
+    /// Both close frames were exchanged: flush ours, then close the socket at once,
+    /// as RFC 6455 §7.1.1 asks of servers (the server keeps the TIME_WAIT state).
+    Closed,
 }
 
 /// A handshake waiting for the application's decision.
@@ -129,7 +134,9 @@ impl Conn {
                     _ => idle,
                 }
             }
-            Phase::Failing | Phase::Closing | Phase::Draining { .. } => self.since + t.close,
+            Phase::Failing | Phase::Closing | Phase::Draining { .. } | Phase::Closed => {
+                self.since + t.close
+            }
         }
     }
 
@@ -160,6 +167,12 @@ impl Conn {
     /// Queues a final HTTP response or frame, then the connection ends.
     pub(crate) fn drain(&mut self, now: Instant) {
         self.phase = Phase::Draining { fin_sent: false };
+        self.since = now;
+    }
+
+    /// The close handshake is complete: the connection ends once our frame is out.
+    pub(crate) fn closed(&mut self, now: Instant) {
+        self.phase = Phase::Closed;
         self.since = now;
     }
 }

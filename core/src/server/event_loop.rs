@@ -305,7 +305,7 @@ impl EventLoop {
             // Our FIN was sent and the peer answered: the lingering close is done.
             Phase::Draining { fin_sent: true } => self.remove(slot),
             // Output still pending: flush it, then finish.
-            Phase::Draining { fin_sent: false } => {
+            Phase::Draining { fin_sent: false } | Phase::Closed => {
                 let _ = conn.socket.shutdown(Shutdown::Read);
                 self.mark_dirty(slot);
             }
@@ -370,14 +370,16 @@ impl EventLoop {
                         Interest::READABLE,
                     );
                 }
-                if let Phase::Draining { fin_sent } = &mut conn.phase {
-                    if !*fin_sent {
+                match &mut conn.phase {
+                    Phase::Draining { fin_sent } if !*fin_sent => {
                         *fin_sent = true;
                         // FIN after the last byte; the peer then closes and we see EOF.
                         if conn.socket.shutdown(Shutdown::Write).is_err() {
                             self.remove(slot);
                         }
                     }
+                    Phase::Closed => self.remove(slot),
+                    _ => {}
                 }
             }
             Ok(super::outbuf::Flushed::WouldBlock) => {

@@ -42,7 +42,7 @@ impl EventLoop {
                 }
             }
             Phase::Open | Phase::Closing => self.decode(slot, input),
-            Phase::Failing | Phase::Draining { .. } => {} // discarded: we are closing
+            Phase::Failing | Phase::Draining { .. } | Phase::Closed => {} // discarded: we are closing
         }
     }
 
@@ -218,7 +218,7 @@ impl EventLoop {
         }
         if matches!(
             self.conns[slot].as_ref().map(|c| &c.phase),
-            Some(Phase::Draining { .. })
+            Some(Phase::Draining { .. } | Phase::Closed)
         ) {
             self.finish(slot);
         }
@@ -264,7 +264,9 @@ impl EventLoop {
                     self.mark_dirty(slot);
                 }
             }
-            Phase::Failing | Phase::Closing | Phase::Draining { .. } => self.remove(slot),
+            Phase::Failing | Phase::Closing | Phase::Draining { .. } | Phase::Closed => {
+                self.remove(slot)
+            }
         }
     }
 
@@ -466,7 +468,7 @@ fn on_message(
             } else if let Some(outcome) = &mut conn.outcome {
                 outcome.clean = true; // the reply to our close
             }
-            conn.drain(now);
+            conn.closed(now);
             return Handled {
                 wrote: true,
                 stop: true,
