@@ -12,7 +12,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use common::*;
-use switchboard::protocol::frame::OpCode;
+use switchboard::protocol::frame::{encode_masked_frame, OpCode};
 use switchboard::server::{Config, Event, Handle, MessageKind, Server};
 
 fn inline_config() -> Config {
@@ -130,6 +130,69 @@ fn echoes_in_order_without_an_io_thread() {
     );
     assert_eq!(closes.iter().filter(|c| c.code == 1000).count(), 1);
     assert_eq!(closes.iter().filter(|c| c.code == 1001).count(), 3);
+}
+
+/// Takes of every size, into a vector that is sometimes still holding events:
+/// each connection's messages still come whole and in order, whether a turn's
+/// events go to the caller directly or through the queue.
+#[test]
+fn small_and_partial_takes_keep_every_connection_in_order() {
+    let (server, handle, addr) = start(&inline_config());
+    const CLIENTS: usize = 6;
+    const MESSAGES: usize = 300;
+    let writer = std::thread::spawn(move || {
+        let mut clients: Vec<Client> = (0..CLIENTS).map(|_| Client::connect(addr)).collect();
+        for (c, client) in clients.iter_mut().enumerate() {
+            let mut burst = Vec::new();
+            for m in 0..MESSAGES {
+                let payload = format!("{c}:{m}");
+                encode_masked_frame(
+                    &mut burst,
+                    true,
+                    OpCode::Text,
+                    payload.as_bytes(),
+                    [9, 8, 7, 6],
+                );
+            }
+            client.stream.write_all(&burst).unwrap();
+        }
+        clients
+    });
+    let mut seen: Vec<Vec<usize>> = Vec::new();
+    let mut ids = Vec::new();
+    let mut events = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut round = 0usize;
+    while seen.iter().map(Vec::len).sum::<usize>() < CLIENTS * MESSAGES {
+        assert!(Instant::now() < deadline, "messages missing");
+        round += 1;
+        handle.wait(&mut events, 1 + round % 7, Some(Duration::from_millis(50)));
+        // Every third round leaves the events in place for the next take.
+        if round % 3 == 0 {
+            continue;
+        }
+        for event in events.drain(..) {
+            match event {
+                Event::Open(open) => {
+                    ids.push(open.id);
+                    seen.push(Vec::new());
+                }
+                Event::Message { id, data, .. } => {
+                    let text = String::from_utf8(data).unwrap();
+                    let (c, m) = text.split_once(':').unwrap();
+                    let conn = ids.iter().position(|&i| i == id).unwrap();
+                    seen[conn].push(m.parse().unwrap());
+                    assert!(c.parse::<usize>().unwrap() < CLIENTS);
+                }
+                Event::Close(close) => panic!("unexpected {close:?}"),
+            }
+        }
+    }
+    for messages in &seen {
+        assert_eq!(messages, &(0..MESSAGES).collect::<Vec<_>>());
+    }
+    drop(writer.join().unwrap());
+    server.shutdown();
 }
 
 #[test]

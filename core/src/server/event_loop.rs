@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 
+use super::batch::Batch;
 use super::command::Command;
 use super::conn::{Conn, Phase, Timeouts};
-use super::event_queue::Queued;
 use super::shared::{LoopShared, Shared};
 use super::socket_writer::SocketWriter;
 use super::stats::{bump, CloseCause};
@@ -51,7 +51,7 @@ pub(crate) struct EventLoop {
     pub(super) handshake: HandshakeConfig,
     pub(super) topics: HashMap<Arc<str>, HashSet<ConnId>>,
     pub(super) scratch: Vec<u8>,
-    pub(super) batch: Vec<Queued>,
+    pub(super) batch: Batch,
     pub(super) dirty: Vec<usize>,
     pub(super) stalled: Vec<usize>,
     pub(super) commands: Vec<Command>,
@@ -90,7 +90,7 @@ impl EventLoop {
             handshake,
             topics: HashMap::new(),
             scratch: vec![0; SCRATCH],
-            batch: Vec::new(),
+            batch: Batch::default(),
             dirty: Vec::new(),
             stalled: Vec::new(),
             commands: Vec::new(),
@@ -256,7 +256,7 @@ impl EventLoop {
     fn read(&mut self, slot: usize) {
         let mut scratch = std::mem::take(&mut self.scratch);
         loop {
-            if self.batch.len() >= EARLY_PUSH {
+            if self.batch.events.len() >= EARLY_PUSH {
                 // Hand a large batch over now, so the queue's bound is seen in time.
                 self.shared.events.push_batch(&mut self.batch, false);
             }

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use super::batch::Batch;
 use super::{ConnId, Event};
 
 /// What the loops queue: events, and barriers. A barrier marks the point after
@@ -99,12 +100,12 @@ impl EventQueue {
     /// Appends a batch (never drops: the bound is enforced by not reading further).
     /// With `notify` false the application is not woken yet: a loop hands over
     /// large batches mid-iteration, and wakes the application once at its end.
-    pub(crate) fn push_batch(&self, batch: &mut Vec<Queued>, notify: bool) {
+    pub(crate) fn push_batch(&self, batch: &mut Batch, notify: bool) {
         if batch.is_empty() && !notify {
             return;
         }
         let mut inner = self.lock();
-        self.append(&mut inner, batch.drain(..));
+        self.append(&mut inner, batch);
         if notify && inner.unnotified {
             inner.unnotified = false;
             self.poke();
@@ -114,14 +115,14 @@ impl EventQueue {
         }
     }
 
-    fn append(&self, inner: &mut Inner, items: impl Iterator<Item = Queued>) {
+    fn append(&self, inner: &mut Inner, batch: &mut Batch) {
         let was_empty = inner.events.is_empty();
-        for item in items {
+        batch.drain_into(|item| {
             if let Queued::Event(event) = &item {
                 inner.bytes += event.weight();
             }
             inner.events.push_back(item);
-        }
+        });
         if inner.events.len() >= self.max_events || inner.bytes >= self.max_bytes {
             self.full.store(true, Ordering::Relaxed);
         }
@@ -175,30 +176,25 @@ impl EventQueue {
     }
 
     /// Inline mode: `push_batch` and a `take` that does not wait, under one lock.
-    /// While nothing older is queued, the batch's events go straight to `out`.
+    /// While nothing older is queued and `out` is empty, the batch's events become
+    /// `out` by a swap of vectors.
     pub(crate) fn push_and_take(
         &self,
-        batch: &mut Vec<Queued>,
+        batch: &mut Batch,
         out: &mut Vec<Event>,
         max: usize,
     ) -> Taken {
         let mut inner = self.lock();
         let release = std::mem::take(&mut inner.passed);
         let mut n = Self::pop_into(&mut inner, out, max);
-        let mut fresh = batch.drain(..);
-        if inner.events.is_empty() {
-            while n < max {
-                match fresh.next() {
-                    Some(Queued::Event(event)) => {
-                        out.push(event);
-                        n += 1;
-                    }
-                    Some(Queued::Barrier(id)) => inner.passed.push(id),
-                    None => break,
-                }
-            }
+        if inner.events.is_empty() && out.is_empty() && batch.events.len() <= max {
+            inner.passed.extend(batch.swap_into(out));
+            n = out.len();
+        } else {
+            // Behind older events, or more than asked for: through the queue.
+            self.append(&mut inner, batch);
+            n += Self::pop_into(&mut inner, out, max - n);
         }
-        self.append(&mut inner, fresh);
         if inner.unnotified || !inner.passed.is_empty() {
             // Left over for the next call: a poll-driven caller must come back.
             inner.unnotified = false;

@@ -15,8 +15,9 @@ use std::time::{Duration, Instant};
 
 use mio::Events;
 
+use super::batch::Batch;
 use super::event_loop::{EventLoop, QUEUE_READY};
-use super::event_queue::{Queued, Taken};
+use super::event_queue::Taken;
 use super::shared::Shared;
 use super::Event;
 
@@ -71,7 +72,7 @@ impl Inline {
         &self,
         shared: &Shared,
         limit: Option<Duration>,
-        finish: impl FnOnce(&mut Vec<Queued>) -> R,
+        finish: impl FnOnce(&mut Batch) -> R,
     ) -> Option<R> {
         let mut guard = self.lock();
         let driver = guard.as_mut()?;

@@ -4,10 +4,10 @@ use std::net::Shutdown;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use super::batch::Batch;
 use super::conn::{Conn, Outcome, Pending, Phase};
 use super::event::{Close, MessageKind, Open};
 use super::event_loop::EventLoop;
-use super::event_queue::Queued;
 use super::pool;
 use super::registry::ConnMeta;
 use super::socket_writer::SocketWriter;
@@ -107,7 +107,7 @@ impl EventLoop {
                 early: early.to_vec(),
                 accept_key: negotiated.accept_key,
             }));
-            self.batch.push(Queued::Event(Event::Open(Box::new(open))));
+            self.batch.push(Event::Open(Box::new(open)));
             return;
         }
         match response_101(&negotiated, &[]) {
@@ -115,7 +115,7 @@ impl EventLoop {
             Err(e) => return self.refuse(slot, &e),
         }
         conn.phase = Phase::Open;
-        self.batch.push(Queued::Event(Event::Open(Box::new(open))));
+        self.batch.push(Event::Open(Box::new(open)));
         self.mark_dirty(slot);
         self.arm(slot);
         if !early.is_empty() {
@@ -321,12 +321,12 @@ impl EventLoop {
             cause: CloseCause::Abnormal,
         });
         me.stats.closed(outcome.cause);
-        self.batch.push(Queued::Event(Event::Close(Close {
+        self.batch.push(Event::Close(Close {
             id: conn.id,
             code: outcome.code,
             reason: outcome.reason,
             clean: outcome.clean,
-        })));
+        }));
     }
 
     /// Forgets a connection entirely: finishes it, then releases its socket and slot.
@@ -420,7 +420,7 @@ fn on_message(
     conn: &mut Conn,
     message: Decoded,
     stats: &LoopStats,
-    batch: &mut Vec<Queued>,
+    batch: &mut Batch,
     now: std::time::Instant,
 ) -> Handled {
     let open = conn.is_open();
@@ -435,15 +435,16 @@ fn on_message(
             }
             // Room first, then the event built in its slot: `push` would build it
             // on the stack and copy it over, which stalls on every message.
-            batch.reserve(1);
-            let len = batch.len();
-            batch.spare_capacity_mut()[0].write(Queued::Event(Event::Message {
+            let events = &mut batch.events;
+            events.reserve(1);
+            let len = events.len();
+            events.spare_capacity_mut()[0].write(Event::Message {
                 id: conn.id,
                 kind,
                 data,
-            }));
+            });
             // SAFETY: the slot at `len` was reserved and has just been written.
-            unsafe { batch.set_len(len + 1) };
+            unsafe { events.set_len(len + 1) };
         }
         Decoded::Ping(payload) if open => {
             conn.push_frame(OpCode::Pong, &payload);
@@ -490,7 +491,7 @@ fn fail(
     close_code: u16,
     reason: &str,
     now: std::time::Instant,
-    batch: &mut Vec<Queued>,
+    batch: &mut Batch,
 ) -> bool {
     if !conn.is_open() {
         // Our close frame is already out: just end.
@@ -505,6 +506,6 @@ fn fail(
     });
     conn.phase = Phase::Failing;
     conn.since = now;
-    batch.push(Queued::Barrier(conn.id));
+    batch.barrier(conn.id);
     true
 }

@@ -18,6 +18,7 @@
 //! }
 //! ```
 
+mod batch;
 mod command;
 mod commands;
 mod config;
