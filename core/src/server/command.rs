@@ -19,10 +19,10 @@ pub(crate) enum Command {
         frame: Vec<u8>,
         payload: usize,
     },
-    /// A frame header and the caller's own payload buffer, queued without a copy.
+    /// The caller's own payload buffer, queued without a copy behind its header.
     SendOwned {
         id: ConnId,
-        header: ([u8; MAX_SERVER_HEADER], u8),
+        kind: MessageKind,
         data: Vec<u8>,
     },
     /// The same shared frame to several connections of this loop (users).

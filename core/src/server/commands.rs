@@ -1,6 +1,6 @@
 //! Applying the application's commands inside the loop that owns the connection.
 
-use super::command::Command;
+use super::command::{header, Command};
 use super::conn::{Conn, Phase};
 use super::event_loop::EventLoop;
 use super::stats::{bump, CloseCause};
@@ -25,9 +25,10 @@ impl EventLoop {
                 Some(slot) => self.enqueue(slot, |c| c.out.push_vec(frame), payload),
                 None => self.dropped(),
             },
-            Command::SendOwned { id, header, data } => match self.slot_of(id, true) {
+            Command::SendOwned { id, kind, data } => match self.slot_of(id, true) {
                 Some(slot) => {
                     let len = data.len();
+                    let header = header(kind, len);
                     let push = |c: &mut Conn| {
                         c.out.push_bytes(&[&header.0[..header.1 as usize]]);
                         c.out.push_vec(data);

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::command::{encode, header, Command};
+use super::command::{encode, Command};
 use super::cork;
 use super::event_queue::Taken;
 use super::pool;
@@ -158,8 +158,7 @@ impl Handle {
     pub fn send_owned(&self, id: ConnId, kind: MessageKind, data: Vec<u8>) -> Result<(), Error> {
         check_payload(kind, &data)?;
         self.check_live(id)?;
-        let header = header(kind, data.len());
-        self.to_loop(id, Command::SendOwned { id, header, data })
+        self.to_loop(id, Command::SendOwned { id, kind, data })
     }
 
     /// Starts the close handshake with `code` and `reason` (at most 123 bytes).

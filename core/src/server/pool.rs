@@ -30,6 +30,7 @@ thread_local! {
 }
 
 /// A copy of `bytes` in a recycled buffer when it is small.
+#[inline]
 pub(crate) fn copy_of(bytes: &[u8]) -> Vec<u8> {
     let mut v = buffer(bytes.len());
     v.extend_from_slice(bytes);
@@ -37,6 +38,7 @@ pub(crate) fn copy_of(bytes: &[u8]) -> Vec<u8> {
 }
 
 /// An empty buffer with room for `len` bytes, recycled when `len` is small.
+#[inline]
 pub(crate) fn buffer(len: usize) -> Vec<u8> {
     if len > SMALL {
         return Vec::with_capacity(len);
