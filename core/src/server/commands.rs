@@ -29,10 +29,8 @@ impl EventLoop {
                 Some(slot) => {
                     let len = data.len();
                     let header = header(kind, len);
-                    let push = |c: &mut Conn| {
-                        c.out.push_bytes(&[&header.0[..header.1 as usize]]);
-                        c.out.push_vec(data);
-                    };
+                    let push =
+                        |c: &mut Conn| c.out.push_frame(&header.0[..header.1 as usize], data);
                     self.enqueue(slot, push, len);
                 }
                 None => self.dropped(),

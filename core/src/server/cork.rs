@@ -57,30 +57,32 @@ impl Drop for Cork {
     }
 }
 
-/// Queues `command` for loop `index`, corked if this thread dispatches `shared`.
-pub(crate) fn deliver(shared: &Arc<Shared>, index: usize, command: Command) {
+/// Queues the command `make` builds for loop `index`, corked if this thread
+/// dispatches `shared`.
+pub(crate) fn deliver(shared: &Arc<Shared>, index: usize, make: impl FnOnce() -> Command) {
     let inline = shared.inline.get().is_some();
+    let mut make = Some(make);
     let corked = CORK.with(|cork| {
         let mut cork = cork.borrow_mut();
         if !cork.is_for(shared) {
-            return Err(command);
+            return None; // not corked: `make` is still there
         }
+        let make = make.take()?;
         let first = cork.count == 0;
         cork.pending[index / 64] |= 1 << (index % 64);
         cork.count += 1;
         if inline {
-            cork.held.push(command);
+            push_in_place(&mut cork.held, make);
             if cork.held.len() >= MAX_CORKED {
                 hand_over(shared, &mut cork.held);
             }
-            return Ok((first, false));
+            return Some((first, false));
         }
-        shared.loops[index].push_quiet(command);
-        Ok((first, cork.count >= MAX_CORKED))
+        shared.loops[index].push_quiet(make());
+        Some((first, cork.count >= MAX_CORKED))
     });
-    match corked {
-        Err(command) => shared.loops[index].push(command),
-        Ok((first, full)) => {
+    match (corked, make) {
+        (Some((first, full)), _) => {
             if first {
                 shared.events.poke();
             }
@@ -88,7 +90,21 @@ pub(crate) fn deliver(shared: &Arc<Shared>, index: usize, command: Command) {
                 uncork(shared);
             }
         }
+        (None, Some(make)) => shared.loops[index].push(make()),
+        (None, None) => {}
     }
+}
+
+/// Pushes the command `make` builds straight into its slot: built on the stack
+/// and then moved, it is read back before its stores have landed, which
+/// stalls on every command.
+#[inline(always)]
+fn push_in_place(held: &mut Vec<Command>, make: impl FnOnce() -> Command) {
+    held.reserve(1);
+    let len = held.len();
+    held.spare_capacity_mut()[0].write(make());
+    // SAFETY: the slot at `len` was reserved and has just been written.
+    unsafe { held.set_len(len + 1) };
 }
 
 /// Inline mode: queues the held commands for the loop's next turn.

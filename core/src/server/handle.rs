@@ -143,14 +143,11 @@ impl Handle {
         check_payload(kind, data)?;
         self.check_live(id)?;
         let frame = encode(kind, data);
-        self.to_loop(
+        self.to_loop(id, || Command::Send {
             id,
-            Command::Send {
-                id,
-                frame,
-                payload: data.len(),
-            },
-        )
+            frame,
+            payload: data.len(),
+        })
     }
 
     /// Sends one message, taking the buffer: large payloads are queued without a
@@ -158,7 +155,7 @@ impl Handle {
     pub fn send_owned(&self, id: ConnId, kind: MessageKind, data: Vec<u8>) -> Result<(), Error> {
         check_payload(kind, &data)?;
         self.check_live(id)?;
-        self.to_loop(id, Command::SendOwned { id, kind, data })
+        self.to_loop(id, || Command::SendOwned { id, kind, data })
     }
 
     /// Starts the close handshake with `code` and `reason` (at most 123 bytes).
@@ -170,14 +167,11 @@ impl Handle {
             return Err(Error::ReasonTooLong(reason.len()));
         }
         self.check_live(id)?;
-        self.to_loop(
+        self.to_loop(id, || Command::Close {
             id,
-            Command::Close {
-                id,
-                code,
-                reason: reason.to_string(),
-            },
-        )
+            code,
+            reason: reason.to_string(),
+        })
     }
 
     /// Sends one message to every open connection, except `except`. Encoded once.
@@ -193,25 +187,19 @@ impl Handle {
     /// Adds the connection to a topic.
     pub fn subscribe(&self, id: ConnId, topic: &str) -> Result<(), Error> {
         self.check_live(id)?;
-        self.to_loop(
+        self.to_loop(id, || Command::Subscribe {
             id,
-            Command::Subscribe {
-                id,
-                topic: topic.into(),
-            },
-        )
+            topic: topic.into(),
+        })
     }
 
     /// Removes the connection from a topic (no error if it was not subscribed).
     pub fn unsubscribe(&self, id: ConnId, topic: &str) -> Result<(), Error> {
         self.check_live(id)?;
-        self.to_loop(
+        self.to_loop(id, || Command::Unsubscribe {
             id,
-            Command::Unsubscribe {
-                id,
-                topic: topic.into(),
-            },
-        )
+            topic: topic.into(),
+        })
     }
 
     /// Sends one message to every subscriber of `topic`, except `except`. The frame is
@@ -359,14 +347,11 @@ impl Handle {
         }
         let subprotocol = accept.subprotocol.or_else(|| meta.subprotocol());
         meta.set_subprotocol(subprotocol.clone());
-        self.to_loop(
+        self.to_loop(id, || Command::Accept {
             id,
-            Command::Accept {
-                id,
-                subprotocol,
-                headers: accept.headers,
-            },
-        )
+            subprotocol,
+            headers: accept.headers,
+        })
     }
 
     /// Refuses a pending handshake with an HTTP status (400–599) and a short body.
@@ -376,14 +361,11 @@ impl Handle {
         }
         let meta = self.pending(id)?;
         claim(&meta)?;
-        self.to_loop(
+        self.to_loop(id, || Command::Reject {
             id,
-            Command::Reject {
-                id,
-                status,
-                body: body.to_string(),
-            },
-        )
+            status,
+            body: body.to_string(),
+        })
     }
 
     fn bind(&self, meta: &ConnMeta, user: &str) {
@@ -434,16 +416,18 @@ impl Handle {
         Ok(meta)
     }
 
-    fn to_loop(&self, id: ConnId, command: Command) -> Result<(), Error> {
+    /// Queues the command `make` builds for `id`'s loop. Built late, by the
+    /// queue itself, so that it can be built in its slot (see `cork::deliver`).
+    fn to_loop(&self, id: ConnId, make: impl FnOnce() -> Command) -> Result<(), Error> {
         self.shared
             .loop_of(id)
             .ok_or(Error::UnknownConnection(id))?;
-        self.deliver(id.loop_index(), command);
+        cork::deliver(&self.shared, id.loop_index(), make);
         Ok(())
     }
 
     fn deliver(&self, index: usize, command: Command) {
-        cork::deliver(&self.shared, index, command);
+        cork::deliver(&self.shared, index, || command);
     }
 }
 

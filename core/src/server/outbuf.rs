@@ -65,12 +65,21 @@ impl OutBuf {
 
     /// Appends an owned, already encoded frame without copying it when it is large.
     pub(crate) fn push_vec(&mut self, bytes: Vec<u8>) {
-        if bytes.len() < CHUNK / 4 {
-            self.push_bytes(&[&bytes]);
-            pool::give(bytes);
+        self.push_frame(&[], bytes);
+    }
+
+    /// Appends a frame header and the frame's owned payload: copied behind the
+    /// header when small, else queued as it is.
+    pub(crate) fn push_frame(&mut self, header: &[u8], payload: Vec<u8>) {
+        if payload.len() < CHUNK / 4 {
+            self.push_bytes(&[header, &payload]);
+            pool::give(payload);
         } else {
-            self.len += bytes.len();
-            self.chunks.push_back(Chunk::Owned(bytes));
+            if !header.is_empty() {
+                self.push_bytes(&[header]);
+            }
+            self.len += payload.len();
+            self.chunks.push_back(Chunk::Owned(payload));
         }
     }
 

@@ -30,11 +30,27 @@ thread_local! {
 }
 
 /// A copy of `bytes` in a recycled buffer when it is small.
-#[inline]
 pub(crate) fn copy_of(bytes: &[u8]) -> Vec<u8> {
-    let mut v = buffer(bytes.len());
-    v.extend_from_slice(bytes);
-    v
+    if bytes.len() > SMALL {
+        return bytes.to_vec();
+    }
+    // Filled where it lies in the pool, then popped: a buffer popped first and
+    // filled afterwards is moved through the stack twice, and each move stalls.
+    POOLS.with(|p| {
+        let small = &mut p.borrow_mut().small;
+        match small.last_mut() {
+            Some(v) => {
+                v.reserve(bytes.len().max(SMALL_FLOOR));
+                v.extend_from_slice(bytes);
+                small.pop().unwrap_or_default()
+            }
+            None => {
+                let mut v = Vec::with_capacity(bytes.len().max(SMALL_FLOOR));
+                v.extend_from_slice(bytes);
+                v
+            }
+        }
+    })
 }
 
 /// An empty buffer with room for `len` bytes, recycled when `len` is small.
