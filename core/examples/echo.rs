@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use switchboard::server::{Config, Event, MessageKind, Server};
+use switchboard::server::{Config, Incoming, MessageKind, Server};
 
 const USAGE: &str = "usage: echo [--listen ADDR]... [--threads N] [--max-message-size BYTES] \
 [--max-buffered BYTES] [--handshake-timeout SECS] [--idle-timeout SECS] [--ping-interval SECS] \
@@ -45,30 +45,30 @@ fn main() -> ExitCode {
     let addrs: Vec<String> = server.local_addrs().iter().map(|a| a.to_string()).collect();
     println!("listening on {}", addrs.join(" "));
     let handle = server.handle();
-    let mut events = Vec::with_capacity(1024);
     while !stop.load(Ordering::Relaxed) {
-        handle.wait(&mut events, 1024, Some(Duration::from_millis(100)));
-        for event in events.drain(..) {
+        // Each event is handled where the server has it; the echo of a message
+        // goes straight into its connection's output (see `Handle::serve`).
+        handle.serve(Some(Duration::from_millis(100)), |event| {
             // A command can only fail for a connection that closed meanwhile.
             match event {
-                Event::Open(open) if publish => {
+                Incoming::Open(open) if publish => {
                     let _ = handle.subscribe(open.id, "all");
                 }
-                Event::Message { kind, data, .. }
+                Incoming::Message { kind, data, .. }
                     if kind == MessageKind::Text && data.starts_with(b"B:") =>
                 {
                     let _ = if publish {
-                        handle.publish("all", kind, &data, None)
+                        handle.publish("all", kind, data, None)
                     } else {
-                        handle.broadcast(kind, &data, None)
+                        handle.broadcast(kind, data, None)
                     };
                 }
-                Event::Message { id, kind, data } => {
-                    let _ = handle.send_owned(id, kind, data);
+                Incoming::Message { id, kind, data } => {
+                    let _ = handle.send(id, kind, data);
                 }
                 _ => {}
             }
-        }
+        });
     }
     server.shutdown();
     ExitCode::SUCCESS

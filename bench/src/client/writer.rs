@@ -166,7 +166,15 @@ impl Writer {
             }
             written -= left;
             self.offset = 0;
-            self.parts.pop_front();
+            if let Some(Part::Own(mut v)) = self.parts.pop_front() {
+                if self.parts.is_empty() {
+                    // All written: keep the last chunk's room for the next
+                    // frames instead of growing a new one from nothing.
+                    v.clear();
+                    self.parts.push_back(Part::Own(v));
+                    return;
+                }
+            }
         }
     }
 }

@@ -17,6 +17,7 @@ use std::cell::RefCell;
 use std::sync::{Arc, Weak};
 
 use super::command::Command;
+use super::direct;
 use super::shared::Shared;
 
 /// Corked commands after which the loops are woken anyway.
@@ -73,6 +74,7 @@ pub(crate) fn deliver(shared: &Arc<Shared>, index: usize, make: impl FnOnce() ->
         cork.count += 1;
         if inline {
             push_in_place(&mut cork.held, make);
+            direct::holding(true);
             if cork.held.len() >= MAX_CORKED {
                 hand_over(shared, &mut cork.held);
             }
@@ -112,6 +114,7 @@ fn hand_over(shared: &Shared, held: &mut Vec<Command>) {
     if !held.is_empty() {
         shared.loops[0].push_all_quiet(held);
     }
+    direct::holding(false);
 }
 
 /// Wakes every loop this thread queued commands for.

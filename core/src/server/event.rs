@@ -70,3 +70,34 @@ impl Event {
         }
     }
 }
+
+/// An event as [`Handle::serve`](super::Handle::serve) hands it to its handler:
+/// borrowed, and valid only during the call. A message's bytes may lie in the
+/// server's read buffer: copy them to keep them.
+#[derive(Debug, Clone, Copy)]
+pub enum Incoming<'a> {
+    Open(&'a Open),
+    Message {
+        id: ConnId,
+        kind: MessageKind,
+        data: &'a [u8],
+    },
+    Close(&'a Close),
+}
+
+impl<'a> From<&'a Event> for Incoming<'a> {
+    fn from(event: &'a Event) -> Incoming<'a> {
+        match event {
+            Event::Open(open) => Incoming::Open(open),
+            Event::Message { id, kind, data } => Incoming::Message {
+                id: *id,
+                kind: *kind,
+                data,
+            },
+            Event::Close(close) => Incoming::Close(close),
+        }
+    }
+}
+
+/// Where a loop turn run by `serve` delivers messages as it decodes them.
+pub(crate) type Handler<'h> = &'h mut dyn FnMut(Incoming<'_>);

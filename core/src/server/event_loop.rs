@@ -14,6 +14,7 @@ use mio::{Events, Interest, Poll, Token};
 use super::batch::Batch;
 use super::command::Command;
 use super::conn::{Conn, Phase, Timeouts};
+use super::event::Handler;
 use super::shared::{LoopShared, Shared};
 use super::socket_writer::SocketWriter;
 use super::stats::{bump, CloseCause};
@@ -52,6 +53,11 @@ pub(crate) struct EventLoop {
     pub(super) topics: HashMap<Arc<str>, HashSet<ConnId>>,
     pub(super) scratch: Vec<u8>,
     pub(super) batch: Batch,
+    /// During a turn with a handler: messages may go to it as they are decoded
+    /// (nothing older waits in the queue).
+    pub(super) direct: bool,
+    /// Messages handed to the handler in the current turn.
+    pub(super) delivered: usize,
     pub(super) dirty: Vec<usize>,
     pub(super) stalled: Vec<usize>,
     pub(super) commands: Vec<Command>,
@@ -91,6 +97,8 @@ impl EventLoop {
             topics: HashMap::new(),
             scratch: vec![0; SCRATCH],
             batch: Batch::default(),
+            direct: false,
+            delivered: 0,
             dirty: Vec::new(),
             stalled: Vec::new(),
             commands: Vec::new(),
@@ -128,6 +136,19 @@ impl EventLoop {
     /// are left in `batch` for the caller to hand over. False if polling failed
     /// for good.
     pub(crate) fn turn(&mut self, events: &mut Events, limit: Option<Duration>) -> bool {
+        self.turn_with(events, limit, None)
+    }
+
+    /// `turn`, handing messages to `handler` as they are decoded for as long as
+    /// no other event is waiting (in the batch or the queue), so that each
+    /// connection's events stay in order; the rest is left in `batch`.
+    /// `delivered` counts the messages handed over.
+    pub(crate) fn turn_with(
+        &mut self,
+        events: &mut Events,
+        limit: Option<Duration>,
+        mut handler: Option<Handler<'_>>,
+    ) -> bool {
         let timeout = match (self.poll_timeout(), limit) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -138,6 +159,13 @@ impl EventLoop {
             }
         }
         self.now = Instant::now();
+        self.delivered = 0;
+        if handler.is_some() {
+            // Replies to events handled before this turn go out ahead of the
+            // handler's direct ones.
+            self.run_commands();
+            self.direct = self.shared.events.is_empty();
+        }
         for event in events.iter() {
             match event.token() {
                 WAKER | QUEUE_READY => {}
@@ -147,11 +175,12 @@ impl EventLoop {
                         self.mark_dirty(slot);
                     }
                     if event.is_readable() || event.is_read_closed() || event.is_error() {
-                        self.read(slot);
+                        self.read(slot, &mut handler);
                     }
                 }
             }
         }
+        self.direct = false;
         self.run_commands();
         self.retry_accept();
         self.resume_stalled();
@@ -253,12 +282,13 @@ impl EventLoop {
 
     /// Reads until the socket is empty, the queue to the application is full, or
     /// the connection ends.
-    fn read(&mut self, slot: usize) {
+    fn read(&mut self, slot: usize, handler: &mut Option<Handler<'_>>) {
         let mut scratch = std::mem::take(&mut self.scratch);
         loop {
             if self.batch.events.len() >= EARLY_PUSH {
                 // Hand a large batch over now, so the queue's bound is seen in time.
                 self.shared.events.push_batch(&mut self.batch, false);
+                self.direct = false; // older events now wait in the queue
             }
             let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
                 break;
@@ -279,7 +309,7 @@ impl EventLoop {
                 Ok(n) => {
                     conn.last_read = self.now;
                     conn.ping_sent = false;
-                    self.on_bytes(slot, &mut scratch[..n]);
+                    self.on_bytes(slot, &mut scratch[..n], handler);
                     // A short read emptied the socket; edge-triggered polling reports new data.
                     if n < scratch.len() {
                         break;
@@ -403,7 +433,7 @@ impl EventLoop {
         for slot in std::mem::take(&mut self.stalled) {
             if let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) {
                 conn.stalled = false;
-                self.read(slot);
+                self.read(slot, &mut None);
             }
         }
     }

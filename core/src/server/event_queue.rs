@@ -244,6 +244,11 @@ impl EventQueue {
         }
     }
 
+    /// True when no event is queued.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.lock().events.is_empty()
+    }
+
     /// True when barriers were passed that the next take releases.
     pub(crate) fn has_passed_barriers(&self) -> bool {
         !self.lock().passed.is_empty()

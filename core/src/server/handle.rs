@@ -6,14 +6,15 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::command::{encode, Command};
+use super::command::{encode, header, Command};
 use super::cork;
+use super::direct;
 use super::event_queue::Taken;
 use super::pool;
 use super::registry::ConnMeta;
 use super::shared::Shared;
 use super::stats::Stats;
-use super::{ConnId, Error, Event, MessageKind};
+use super::{ConnId, Error, Event, Incoming, MessageKind};
 use crate::protocol::close::is_valid_wire_code;
 
 /// Facts about one open connection.
@@ -57,12 +58,50 @@ impl Handle {
     /// Moves up to `max` events into `out`, waiting up to `timeout` for the first
     /// (`None`: until one arrives or the server has stopped). Returns how many.
     pub fn wait(&self, out: &mut Vec<Event>, max: usize, timeout: Option<Duration>) -> usize {
+        if direct::serving() {
+            return 0; // inside `serve`: its loop is busy on this thread
+        }
         // The replies to the previous batch go out now, in one wake per loop.
         cork::uncork(&self.shared);
         cork::dispatching(&self.shared);
         match self.shared.inline.get() {
             Some(inline) => inline.wait(&self.shared, out, max.max(1), timeout, |t| self.settle(t)),
             None => self.settle(self.shared.events.take(out, max.max(1), timeout)),
+        }
+    }
+
+    /// Like [`wait`](Self::wait), but hands each event to `handler`, borrowed,
+    /// instead of moving it into a vector. Returns how many were handled.
+    ///
+    /// In inline mode (`threads(0)`) this is the fastest way to serve: the
+    /// loop calls `handler` for each message as it decodes it, with the bytes
+    /// still in its read buffer, and a `send` or `send_owned` to that same
+    /// connection from the handler goes straight into its output: no copy of
+    /// the message, no command. Other events, and messages that arrive behind
+    /// them in the same turn, are handed over after the turn, in order. With
+    /// I/O threads it takes a batch as `wait` does.
+    ///
+    /// Called from inside a handler, `wait` and `serve` return 0 at once, and
+    /// `Server::shutdown` only starts the shutdown: the loop is busy on this
+    /// thread, and the next calls finish it.
+    pub fn serve(&self, timeout: Option<Duration>, mut handler: impl FnMut(Incoming<'_>)) -> usize {
+        if direct::serving() {
+            return 0;
+        }
+        let _serving = direct::serve_guard();
+        cork::uncork(&self.shared);
+        cork::dispatching(&self.shared);
+        match self.shared.inline.get() {
+            Some(inline) => inline.serve(&self.shared, timeout, &mut handler, |t| self.settle(t)),
+            None => {
+                let mut events = Vec::new();
+                let n = self.settle(self.shared.events.take(&mut events, 1024, timeout));
+                for event in &events {
+                    handler(Incoming::from(event));
+                }
+                self.recycle(&mut events);
+                n
+            }
         }
     }
 
@@ -141,6 +180,15 @@ impl Handle {
     /// Sends one message. Text must be valid UTF-8.
     pub fn send(&self, id: ConnId, kind: MessageKind, data: &[u8]) -> Result<(), Error> {
         check_payload(kind, data)?;
+        self.check_running()?;
+        // The door is open only for a connection the loop is reading: live.
+        if direct::send(&self.shared, id, |out| {
+            let (header, n) = header(kind, data.len());
+            out.push_bytes(&[&header[..n as usize], data]);
+            data.len()
+        }) {
+            return Ok(());
+        }
         self.check_live(id)?;
         let frame = encode(kind, data);
         self.to_loop(id, || Command::Send {
@@ -154,7 +202,19 @@ impl Handle {
     /// copy (the frame header goes out as a separate piece of the same write).
     pub fn send_owned(&self, id: ConnId, kind: MessageKind, data: Vec<u8>) -> Result<(), Error> {
         check_payload(kind, &data)?;
+        self.check_running()?;
+        let mut data = Some(data);
+        if direct::send(&self.shared, id, |out| {
+            let data = data.take().unwrap_or_default();
+            let (header, n) = header(kind, data.len());
+            let len = data.len();
+            out.push_frame(&header[..n as usize], data);
+            len
+        }) {
+            return Ok(());
+        }
         self.check_live(id)?;
+        let data = data.unwrap_or_default();
         self.to_loop(id, || Command::SendOwned { id, kind, data })
     }
 

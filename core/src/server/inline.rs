@@ -16,8 +16,10 @@ use std::time::{Duration, Instant};
 use mio::Events;
 
 use super::batch::Batch;
+use super::event::{Handler, Incoming};
 use super::event_loop::{EventLoop, QUEUE_READY};
 use super::event_queue::Taken;
+use super::pool;
 use super::shared::Shared;
 use super::Event;
 
@@ -65,22 +67,26 @@ impl Inline {
         self.driver.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Runs one turn of the loop, waiting up to `limit`, then `finish`es with the
-    /// loop's batch of new events. `None` once the loop is gone (stopped, or its
-    /// poll failed).
+    /// Runs one turn of the loop, waiting up to `limit` (messages go to
+    /// `handler` if given, see `EventLoop::turn_with`), then `finish`es with the
+    /// loop's batch of new events and the count of messages handled. `None`
+    /// once the loop is gone (stopped, or its poll failed).
     fn turn<R>(
         &self,
         shared: &Shared,
         limit: Option<Duration>,
-        finish: impl FnOnce(&mut Batch) -> R,
+        handler: Option<Handler<'_>>,
+        finish: impl FnOnce(&mut Batch, usize) -> R,
     ) -> Option<R> {
         let mut guard = self.lock();
         let driver = guard.as_mut()?;
-        if driver.event_loop.turn(&mut driver.events, limit) {
-            return Some(finish(&mut driver.event_loop.batch));
+        let event_loop = &mut driver.event_loop;
+        if event_loop.turn_with(&mut driver.events, limit, handler) && !event_loop.is_done() {
+            return Some(finish(&mut event_loop.batch, event_loop.delivered));
         }
-        // Polling failed for good: the server cannot serve any more.
-        shared.events.push_batch(&mut driver.event_loop.batch, true);
+        // Polling failed for good, or a shutdown asked for inside the loop has
+        // closed every connection: the server cannot serve any more.
+        shared.events.push_batch(&mut event_loop.batch, true);
         *guard = None;
         shared.events.finish();
         None
@@ -118,7 +124,7 @@ impl Inline {
         // sockets already readable are read.
         let mut limit = Some(Duration::ZERO);
         loop {
-            let taken = self.turn(shared, limit, |batch| {
+            let taken = self.turn(shared, limit, None, |batch, _| {
                 shared.events.push_and_take(batch, out, max)
             });
             let n = match taken {
@@ -131,6 +137,53 @@ impl Inline {
             }
             if shared.events.has_passed_barriers() {
                 // Only barriers came: release them at once, without waiting.
+                limit = Some(Duration::ZERO);
+                continue;
+            }
+            limit = left();
+            if limit == Some(Duration::ZERO) {
+                return 0;
+            }
+        }
+    }
+
+    /// `wait`, handing each event to `handler`: messages as the loop decodes
+    /// them, while no older event waits; everything else after the turn.
+    /// Returns how many events were handled.
+    pub(crate) fn serve(
+        &self,
+        shared: &Shared,
+        timeout: Option<Duration>,
+        handler: Handler<'_>,
+        settle: impl Fn(Taken) -> usize,
+    ) -> usize {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let left = || deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        let mut limit = Some(Duration::ZERO);
+        let mut owned = Vec::new();
+        loop {
+            let taken = self.turn(shared, limit, Some(&mut *handler), |batch, delivered| {
+                (
+                    delivered,
+                    shared.events.push_and_take(batch, &mut owned, usize::MAX),
+                )
+            });
+            let stopped = taken.is_none();
+            let n = match taken {
+                Some((delivered, taken)) => delivered + settle(taken),
+                None => settle(shared.events.take(&mut owned, usize::MAX, left())),
+            };
+            for event in &owned {
+                handler(Incoming::from(event));
+            }
+            pool::give_all(owned.drain(..).filter_map(|event| match event {
+                Event::Message { data, .. } => Some(data),
+                _ => None,
+            }));
+            if n > 0 || stopped || shared.events.is_drained() {
+                return n;
+            }
+            if shared.events.has_passed_barriers() {
                 limit = Some(Duration::ZERO);
                 continue;
             }

@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use super::batch::Batch;
 use super::conn::{Conn, Outcome, Pending, Phase};
-use super::event::{Close, MessageKind, Open};
+use super::direct;
+use super::event::{Close, Handler, Incoming, MessageKind, Open};
 use super::event_loop::EventLoop;
 use super::pool;
 use super::registry::ConnMeta;
@@ -23,7 +24,12 @@ use crate::protocol::handshake::{
 
 impl EventLoop {
     /// Bytes arrived for `slot`.
-    pub(super) fn on_bytes(&mut self, slot: usize, input: &mut [u8]) {
+    pub(super) fn on_bytes(
+        &mut self,
+        slot: usize,
+        input: &mut [u8],
+        handler: &mut Option<Handler<'_>>,
+    ) {
         let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
             return;
         };
@@ -41,7 +47,7 @@ impl EventLoop {
                     pending.early.extend_from_slice(input);
                 }
             }
-            Phase::Open | Phase::Closing => self.decode(slot, input),
+            Phase::Open | Phase::Closing => self.decode(slot, input, handler),
             Phase::Failing | Phase::Draining { .. } | Phase::Closed => {} // discarded: we are closing
         }
     }
@@ -119,7 +125,7 @@ impl EventLoop {
         self.mark_dirty(slot);
         self.arm(slot);
         if !early.is_empty() {
-            self.decode(slot, early);
+            self.decode(slot, early, &mut None);
         }
     }
 
@@ -149,7 +155,7 @@ impl EventLoop {
         self.arm(slot);
         let mut early = early;
         if !early.is_empty() {
-            self.decode(slot, &mut early);
+            self.decode(slot, &mut early, &mut None);
         }
     }
 
@@ -182,8 +188,9 @@ impl EventLoop {
     }
 
     /// Runs the frame decoder over new bytes of an upgraded connection.
-    fn decode(&mut self, slot: usize, mut input: &mut [u8]) {
+    fn decode(&mut self, slot: usize, mut input: &mut [u8], handler: &mut Option<Handler<'_>>) {
         let stats = &self.shared.loops[self.index].stats;
+        let max_buffered = self.shared.config.max_buffered;
         let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
             return;
         };
@@ -191,7 +198,30 @@ impl EventLoop {
         loop {
             let input_range = input.as_ptr_range();
             let (used, message) = match conn.decoder.decode(input) {
-                Ok((used, Some(message))) => (used, Decoded::new(message, input_range)),
+                Ok((used, Some(message))) => {
+                    let direct = self.direct
+                        && self.batch.is_empty()
+                        && matches!(conn.phase, Phase::Open)
+                        && conn.out.len() <= max_buffered;
+                    if let (true, Some(handler), Some((kind, data))) =
+                        (direct, handler.as_mut(), data_of(&message))
+                    {
+                        // Handled here and now, borrowed from the read buffer.
+                        count_in(stats, conn.meta.as_deref(), data.len());
+                        let id = conn.id;
+                        let sent = direct::open(&self.shared, id, &mut conn.out, || {
+                            handler(Incoming::Message { id, kind, data })
+                        });
+                        if sent.messages > 0 {
+                            count_out(stats, conn.meta.as_deref(), sent);
+                            wrote = true;
+                        }
+                        self.delivered += 1;
+                        input = &mut input[used..];
+                        continue;
+                    }
+                    (used, Decoded::new(message, input_range))
+                }
                 Ok((_, None)) => break,
                 Err(e) => {
                     wrote = fail(conn, e.code, e.reason, self.now, &mut self.batch);
@@ -379,6 +409,34 @@ impl EventLoop {
     }
 }
 
+/// The kind and bytes of a data message.
+fn data_of<'m>(message: &Message<'m>) -> Option<(MessageKind, &'m [u8])> {
+    match *message {
+        Message::Text(text) => Some((MessageKind::Text, text.as_bytes())),
+        Message::Binary(bytes) => Some((MessageKind::Binary, bytes)),
+        _ => None,
+    }
+}
+
+fn count_in(stats: &LoopStats, meta: Option<&ConnMeta>, bytes: usize) {
+    bump(&stats.messages_in, 1);
+    bump(&stats.bytes_in, bytes as u64);
+    if let Some(meta) = meta {
+        bump(&meta.messages_in, 1);
+        bump(&meta.bytes_in, bytes as u64);
+    }
+}
+
+/// Counts what a handler sent straight into `conn`'s output.
+fn count_out(stats: &LoopStats, meta: Option<&ConnMeta>, sent: direct::Sent) {
+    bump(&stats.messages_out, sent.messages);
+    bump(&stats.bytes_out, sent.bytes);
+    if let Some(meta) = meta {
+        bump(&meta.messages_out, sent.messages);
+        bump(&meta.bytes_out, sent.bytes);
+    }
+}
+
 /// What handling one decoded message did.
 struct Handled {
     wrote: bool,
@@ -427,12 +485,7 @@ fn on_message(
     match message {
         // After our close frame, data is ignored (RFC 6455 section 5.5.1).
         Decoded::Data(kind, data) if open => {
-            bump(&stats.messages_in, 1);
-            bump(&stats.bytes_in, data.len() as u64);
-            if let Some(meta) = &conn.meta {
-                bump(&meta.messages_in, 1);
-                bump(&meta.bytes_in, data.len() as u64);
-            }
+            count_in(stats, conn.meta.as_deref(), data.len());
             // Room first, then the event built in its slot: `push` would build it
             // on the stack and copy it over, which stalls on every message.
             let events = &mut batch.events;

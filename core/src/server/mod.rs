@@ -24,6 +24,7 @@ mod commands;
 mod config;
 mod conn;
 mod cork;
+mod direct;
 mod error;
 mod event;
 mod event_loop;
@@ -46,7 +47,7 @@ mod timer;
 
 pub use config::{defaults, Config};
 pub use error::Error;
-pub use event::{Close, Event, MessageKind, Open};
+pub use event::{Close, Event, Incoming, MessageKind, Open};
 pub use handle::{Accept, ConnInfo, Handle};
 pub use id::ConnId;
 pub use server::Server;

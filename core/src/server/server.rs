@@ -161,6 +161,11 @@ impl Server {
         for l in &self.shared.loops {
             l.push(Command::Shutdown);
         }
+        if self.shared.inline.get().is_some() && super::direct::serving() {
+            // Inside a `serve` handler the inline loop is busy on this thread:
+            // its next turns close the connections, and then end it.
+            return;
+        }
         for thread in self.threads.drain(..) {
             let _ = thread.join();
         }

@@ -66,6 +66,15 @@ impl Client {
         })
     }
 
+    /// A client from a stream whose handshake is done and the bytes read after it.
+    pub fn from_parts(stream: TcpStream, rest: Vec<u8>) -> Client {
+        Client {
+            stream,
+            buf: rest,
+            response: String::new(),
+        }
+    }
+
     pub fn send(&mut self, opcode: OpCode, payload: &[u8]) {
         self.send_frame(true, opcode, payload);
     }
