@@ -313,6 +313,12 @@ typedef struct sb_event {
 } sb_event;
 
 /**
+ * Called by `sb_server_serve` with one event and the caller's `user` pointer. The event
+ * and everything it points to are valid only during the call.
+ */
+typedef void (*sb_handler)(const struct sb_event *event, void *user);
+
+/**
  * An extra header for the `101` response, such as `Set-Cookie`.
  */
 typedef struct sb_response_header {
@@ -745,6 +751,30 @@ sb_result sb_server_shutdown(const struct sb_server *server);
  * uses it during or after the call.
  */
 void sb_server_free(struct sb_server *server);
+
+/**
+ * Like `sb_server_wait`, but calls `handler` for each event instead of filling an array,
+ * and writes how many there were to `*count_out`.
+ *
+ * In inline mode (`sb_config_threads` 0) this is the fastest way to serve: the event loop
+ * calls `handler` for each message as it decodes it, with the payload still in its read
+ * buffer, and an `sb_server_send` to that same connection from the handler goes straight
+ * into its output (no copy of the message, no queued command). Open and close events, and
+ * messages that arrive behind them in the same turn, come after the turn, in order. With
+ * I/O threads, a batch is taken as `sb_server_wait` does.
+ *
+ * Inside the handler, `sb_server_wait` and `sb_server_serve` on the same server return
+ * `SB_ERR_BUSY`. The handler must not unwind (no C++ exceptions, no `longjmp` out of it).
+ *
+ * # Safety
+ * `server` is NULL or a live server; `handler` is NULL or a function safe to call with
+ * `user` and an event; `count_out` is NULL or writable.
+ */
+sb_result sb_server_serve(struct sb_server *server,
+                          int timeout_ms,
+                          sb_handler handler,
+                          void *user,
+                          size_t *count_out);
 
 /**
  * Waits up to `timeout_ms` milliseconds for events (0: do not wait; negative: until one

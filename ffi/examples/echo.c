@@ -15,8 +15,6 @@
 
 #include <switchboard.h>
 
-#define BATCH 1024
-
 static const char *usage =
     "usage: echo [--listen ADDR]... [--threads N] [--max-message-size BYTES] "
     "[--max-buffered BYTES] [--handshake-timeout SECS] [--idle-timeout SECS] "
@@ -25,6 +23,16 @@ static const char *usage =
 
 static volatile sig_atomic_t stop;
 static void on_signal(int sig) { (void)sig; stop = 1; }
+
+/* Echoes a message; a text starting with "B:" goes to every client. A send can only fail
+ * for a connection that closed meanwhile. */
+static void on_event(const sb_event *e, void *server) {
+    if (e->kind != SB_EVENT_MESSAGE) return;
+    if (e->message_kind == SB_TEXT && e->len >= 2 && memcmp(e->data, "B:", 2) == 0)
+        sb_server_broadcast(server, SB_TEXT, e->data, e->len, 0);
+    else
+        sb_server_send(server, e->id, e->message_kind, e->data, e->len);
+}
 
 /* Parses a whole number or seconds (as milliseconds); 0 on success. */
 static int number(const char *text, size_t *n) {
@@ -114,19 +122,10 @@ int main(int argc, char **argv) {
     printf("\n");
     fflush(stdout);
 
-    static sb_event events[BATCH];
+    /* Each event is handled where the server has it; the echo of a message goes
+     * straight into its connection's output (see sb_server_serve). */
     size_t n;
-    while (!stop && sb_server_wait(server, events, BATCH, 100, &n) == SB_OK) {
-        for (size_t i = 0; i < n; i++) {
-            const sb_event *e = &events[i];
-            if (e->kind != SB_EVENT_MESSAGE) continue;
-            /* A send can only fail for a connection that closed meanwhile. */
-            if (e->message_kind == SB_TEXT && e->len >= 2 && memcmp(e->data, "B:", 2) == 0)
-                sb_server_broadcast(server, SB_TEXT, e->data, e->len, 0);
-            else
-                sb_server_send(server, e->id, e->message_kind, e->data, e->len);
-        }
-    }
+    while (!stop && sb_server_serve(server, 100, on_event, server, &n) == SB_OK) {}
     sb_server_shutdown(server);
     sb_server_free(server);
     return 0;

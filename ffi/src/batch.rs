@@ -48,7 +48,7 @@ pub(crate) struct Batch {
 unsafe impl Send for Batch {}
 
 /// A zero-length payload still gets a valid pointer.
-static EMPTY: [u8; 1] = [0];
+pub(crate) static EMPTY: [u8; 1] = [0];
 
 impl Batch {
     /// Forgets the previous batch (this is where its pointers stop being valid).
@@ -204,7 +204,7 @@ fn push(arena: &mut Vec<u8>, bytes: &[u8]) -> Span {
     }
 }
 
-fn blank(kind: sb_event_kind, id: u64) -> sb_event {
+pub(crate) fn blank(kind: sb_event_kind, id: u64) -> sb_event {
     sb_event {
         kind,
         id,

@@ -20,6 +20,7 @@ pub mod server;
 
 mod batch;
 pub mod event;
+pub mod serve;
 pub mod wait;
 
 pub mod handshake;

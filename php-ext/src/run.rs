@@ -1,5 +1,6 @@
-//! The event loop on the PHP thread: `run()` dispatches batches of engine events
-//! to the handlers and fires timers; `poll()` hands the same events out as arrays;
+//! The event loop on the PHP thread: `run()` hands the engine's events to the
+//! handlers as they come (`Handle::serve`: in inline mode a message is handled
+//! while the engine reads it) and fires timers; `poll()` hands the same events out as arrays;
 //! stopping drains the last events while the engine closes every client with 1001.
 
 use std::time::{Duration, Instant};
@@ -8,7 +9,7 @@ use ext_php_rs::boxed::ZBox;
 use ext_php_rs::exception::PhpResult;
 use ext_php_rs::types::{ZendHashTable, ZendObject, Zval};
 use ext_php_rs::zend::ExecutorGlobals;
-use switchboard::server::{ConnId, Event, MessageKind};
+use switchboard::server::{ConnId, Event, Incoming, MessageKind};
 
 use crate::callback::{self, Thrown};
 use crate::convert::{self, boolean, bytes, long};
@@ -74,8 +75,7 @@ pub fn run(state: &State) -> PhpResult<()> {
     }
     state.stop_requested.set(false);
     let signals = StopSignals::install();
-    let mut batch = Vec::with_capacity(BATCH);
-    let flow = 'serve: loop {
+    let flow = loop {
         if state.stop_requested.get() || StopSignals::received() != 0 {
             break Flow::Continue;
         }
@@ -91,17 +91,21 @@ pub fn run(state: &State) -> PhpResult<()> {
         let timeout = state.timers.borrow().next_due().map_or(SLICE, |due| {
             due.saturating_duration_since(Instant::now()).min(SLICE)
         });
-        state.handle.wait(&mut batch, BATCH, Some(timeout));
-        for event in batch.drain(..) {
-            if dispatch(state, event) == Flow::Exit {
-                break 'serve Flow::Exit;
+        // After an `exit()` the events still coming in this call are dropped, as
+        // the process is ending.
+        let mut flow = Flow::Continue;
+        state.handle.serve(Some(timeout), |event| {
+            if flow == Flow::Continue {
+                flow = dispatch(state, event);
             }
+        });
+        if flow == Flow::Exit {
+            break Flow::Exit;
         }
         if state.handle.is_finished() {
             break Flow::Continue;
         }
     };
-    batch.clear();
     if flow == Flow::Continue {
         shutdown(state, true);
     }
@@ -128,7 +132,7 @@ pub fn shutdown(state: &State, mut dispatch_events: bool) {
         state.handle.wait(&mut batch, BATCH, Some(SLICE));
         for event in batch.drain(..) {
             if dispatch_events {
-                dispatch_events = dispatch(state, event) == Flow::Continue;
+                dispatch_events = dispatch(state, Incoming::from(&event)) == Flow::Continue;
             } else {
                 state.backlog.borrow_mut().push_back(event);
             }
@@ -161,25 +165,21 @@ fn fire_timers(state: &State) -> Flow {
 }
 
 /// Passes one event to its handler.
-fn dispatch(state: &State, event: Event) -> Flow {
+fn dispatch(state: &State, event: Incoming<'_>) -> Flow {
     let flow = match event {
-        Event::Message { id, kind, data } => {
-            let flow = call(state, On::Message, id, || {
-                [
-                    long(convert::id_to_php(id)),
-                    bytes(&data),
-                    boolean(kind == MessageKind::Binary),
-                ]
-            });
-            // PHP has its own copy: the buffer serves this thread's next sends.
-            state.handle.recycle_buffer(data);
-            flow
-        }
-        Event::Open(open) if open.pending => authorize(state, open.id, convert::request(&open)),
-        Event::Open(open) => call(state, On::Open, open.id, || {
-            [long(convert::id_to_php(open.id)), convert::request(&open)]
+        // PHP gets its own copy of the bytes.
+        Incoming::Message { id, kind, data } => call(state, On::Message, id, || {
+            [
+                long(convert::id_to_php(id)),
+                bytes(data),
+                boolean(kind == MessageKind::Binary),
+            ]
         }),
-        Event::Close(close) => {
+        Incoming::Open(open) if open.pending => authorize(state, open.id, convert::request(open)),
+        Incoming::Open(open) => call(state, On::Open, open.id, || {
+            [long(convert::id_to_php(open.id)), convert::request(open)]
+        }),
+        Incoming::Close(close) => {
             if state.handshakes.borrow_mut().closed(close.id) {
                 return Flow::Continue;
             }
