@@ -142,6 +142,7 @@ impl Conn {
 
     /// The next complete data message or close frame in the buffer. Pings are
     /// answered and pongs dropped here.
+    #[inline(always)]
     pub fn next_message(&mut self) -> Result<Option<Message>, String> {
         // Each pass consumes one frame, so the buffer bounds the loop.
         while self.rstart < self.rend {
