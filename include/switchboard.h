@@ -36,7 +36,8 @@
  *   from several threads at once is safe; sends from one thread to one connection keep
  *   their order), except sb_server_wait (one thread at a time; a concurrent call gets
  *   SB_ERR_BUSY) and sb_server_free (no other call on that server during or after it).
- *   An sb_config is used by one thread at a time. The library never calls back into yours.
+ *   An sb_config is used by one thread at a time. The library calls your code only
+ *   from sb_server_serve, with its handler, on the calling thread.
  *
  * Pointer lifetimes. Pointers inside the events of sb_server_wait (payloads, sb_open,
  *   headers, strings, reasons) stay valid until the next sb_server_wait on the same server

@@ -8,7 +8,6 @@
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use switchboard::server::{Config, Incoming, MessageKind, Server};
@@ -150,29 +149,28 @@ fn seconds(flag: &str, value: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("{flag}: {value:?} is not a number of seconds"))
 }
 
-/// Blocks SIGINT and SIGTERM in every thread (the server's threads inherit the
-/// mask) and waits for them on a thread of its own, which sets the returned flag.
-fn stop_on_signals() -> std::io::Result<Arc<AtomicBool>> {
-    let stop = Arc::new(AtomicBool::new(false));
-    // SAFETY: plain libc signal-set calls on a zeroed, locally owned sigset_t.
-    let set = unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, libc::SIGINT);
-        libc::sigaddset(&mut set, libc::SIGTERM);
-        if libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) != 0 {
+/// Set by SIGINT and SIGTERM.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_stop_signal(_: libc::c_int) {
+    STOP.store(true, Ordering::Relaxed); // async-signal-safe: one atomic store
+}
+
+/// A handler, not a thread waiting for the signals: in a single-threaded process
+/// libc's socket calls skip their thread-cancellation bookkeeping, which in
+/// inline mode is 1-2% of the time at 32 B. The loop notices within 100 ms.
+fn stop_on_signals() -> std::io::Result<&'static AtomicBool> {
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: a zeroed sigaction with a handler that only does an atomic store.
+        let failed = unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_stop_signal as extern "C" fn(libc::c_int) as usize;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(signal, &action, std::ptr::null_mut()) != 0
+        };
+        if failed {
             return Err(std::io::Error::last_os_error());
         }
-        set
-    };
-    let flag = stop.clone();
-    std::thread::Builder::new()
-        .name("signals".into())
-        .spawn(move || {
-            let mut signal = 0;
-            // SAFETY: sigwait reads the set and writes the caught signal number.
-            unsafe { libc::sigwait(&set, &mut signal) };
-            flag.store(true, Ordering::Relaxed);
-        })?;
-    Ok(stop)
+    }
+    Ok(&STOP)
 }

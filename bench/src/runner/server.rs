@@ -3,11 +3,13 @@
 //! tool itself started with, whose first line of output must be
 //! `listening on ADDR`.
 
-use std::io::{BufRead, BufReader};
+use std::fs::File;
+use std::io;
 use std::net::{SocketAddr, TcpListener};
+use std::os::fd::FromRawFd;
+use std::os::unix::fs::FileExt;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::procfs::Probe;
@@ -47,12 +49,20 @@ pub fn start(def: &ServerDef, cpu: usize, nofile_soft: u64) -> Result<Running, S
         .cmd
         .replace("{addr}", &chosen.to_string())
         .replace("{port}", &port.to_string());
+    // The server writes to a file in memory, not a pipe: nothing has to keep
+    // reading it, so this process stays single-threaded (libc's socket calls
+    // are cheaper in a single-threaded process, and this process is the load
+    // generator).
+    let output = output_file().map_err(|e| format!("{}: output file: {e}", def.name))?;
+    let server_stdout = output
+        .try_clone()
+        .map_err(|e| format!("{}: output file: {e}", def.name))?;
     let mut command = Command::new("sh");
     command
         .arg("-c")
         .arg(format!("exec {cmd}"))
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
+        .stdout(Stdio::from(server_stdout))
         .stderr(Stdio::inherit());
     // SAFETY: the closure only makes two async-signal-safe system calls
     // on memory it owns, between fork and exec.
@@ -79,23 +89,9 @@ pub fn start(def: &ServerDef, cpu: usize, nofile_soft: u64) -> Result<Running, S
     let mut child = command
         .spawn()
         .map_err(|e| format!("{}: cannot start: {e}", def.name))?;
-    let stdout = child.stdout.take().ok_or("server without stdout")?;
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut lines = BufReader::new(stdout).lines();
-        if let Some(Ok(first)) = lines.next() {
-            let _ = tx.send(first);
-        }
-        // Keep reading so the server never blocks on a full pipe.
-        for _ in lines.map_while(Result::ok) {}
-    });
-    let first = match rx.recv_timeout(START_TIMEOUT) {
+    let first = match first_line(&output, &mut child) {
         Ok(line) => line,
-        Err(e) => {
-            let why = match e {
-                mpsc::RecvTimeoutError::Disconnected => "it closed its output".to_string(),
-                mpsc::RecvTimeoutError::Timeout => format!("nothing within {START_TIMEOUT:?}"),
-            };
+        Err(why) => {
             let _ = child.kill();
             let _ = child.wait();
             return Err(format!(
@@ -115,6 +111,39 @@ pub fn start(def: &ServerDef, cpu: usize, nofile_soft: u64) -> Result<Running, S
         .and_then(|a| a.parse::<SocketAddr>().ok())
         .unwrap_or(chosen);
     Ok(Running { child, addr })
+}
+
+/// An anonymous file in memory.
+fn output_file() -> io::Result<File> {
+    // SAFETY: a NUL-terminated name and no flags but close-on-exec; the result is checked.
+    let fd = unsafe { libc::memfd_create(c"server-output".as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a fresh descriptor that nothing else owns.
+    Ok(unsafe { File::from_raw_fd(fd) })
+}
+
+/// The server's first line of output, once it has written it whole.
+fn first_line(output: &File, child: &mut Child) -> Result<String, String> {
+    let deadline = Instant::now() + START_TIMEOUT;
+    let mut buf = vec![0u8; 4096];
+    loop {
+        let n = output.read_at(&mut buf, 0).map_err(|e| e.to_string())?;
+        if let Some(end) = buf[..n].iter().position(|&b| b == b'\n') {
+            return Ok(String::from_utf8_lossy(&buf[..end]).into_owned());
+        }
+        if n == buf.len() {
+            return Err("a first line longer than 4 KiB".into());
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!("it exited ({status})"));
+        }
+        if Instant::now() >= deadline {
+            return Err(format!("nothing within {START_TIMEOUT:?}"));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 impl Running {

@@ -1,8 +1,10 @@
 //! Recycled byte buffers, per I/O thread: the echo path takes a message buffer
 //! and an output chunk per batch without going to the allocator each time.
 //!
-//! Two pools, by capacity, so that a small message never pins a large buffer
-//! while it waits in the event queue. Both are bounded.
+//! Pools by capacity, so that a small message never pins a large buffer while
+//! it waits in the event queue. All are bounded. The few large buffers kept
+//! serve the output of large messages: allocated and freed for each one, they
+//! made the allocator give memory back and fault it in again every time.
 
 use std::cell::RefCell;
 
@@ -15,6 +17,10 @@ const MAX_CHUNK: usize = 16 * 1024;
 /// messages cycles through the small pool without touching the allocator.
 const MAX_SMALL_POOLED: usize = 2048;
 const MAX_CHUNKS_POOLED: usize = 64;
+/// Large buffers up to this capacity are kept, at most `MAX_LARGE_POOLED` of them.
+const LARGE_MIN: usize = MAX_CHUNK + 1;
+const MAX_LARGE: usize = 1024 * 1024;
+const MAX_LARGE_POOLED: usize = 4;
 /// New small buffers get at least this much room, so that a recycled payload
 /// buffer also fits the frame header of the reply built in it.
 const SMALL_FLOOR: usize = 128;
@@ -23,6 +29,7 @@ const SMALL_FLOOR: usize = 128;
 struct Pools {
     small: Vec<Vec<u8>>,
     chunks: Vec<Vec<u8>>,
+    large: Vec<Vec<u8>>,
 }
 
 thread_local! {
@@ -68,11 +75,15 @@ pub(crate) fn buffer(len: usize) -> Vec<u8> {
 
 /// An empty output chunk with room for at least `min` bytes.
 pub(crate) fn chunk(min: usize) -> Vec<u8> {
-    let pooled = if min <= MAX_CHUNK {
-        POOLS.with(|p| p.borrow_mut().chunks.pop())
-    } else {
-        None
-    };
+    let pooled = POOLS.with(|p| {
+        let mut p = p.borrow_mut();
+        if min <= MAX_CHUNK {
+            p.chunks.pop()
+        } else {
+            let fits = p.large.iter().position(|v| v.capacity() >= min);
+            fits.map(|i| p.large.swap_remove(i))
+        }
+    });
     let mut v = pooled.unwrap_or_default();
     v.reserve(min.max(CHUNK_START));
     v
@@ -102,6 +113,7 @@ impl Pools {
         let (pool, max) = match capacity {
             1..=SMALL => (&mut self.small, MAX_SMALL_POOLED),
             CHUNK_START..=MAX_CHUNK => (&mut self.chunks, MAX_CHUNKS_POOLED),
+            LARGE_MIN..=MAX_LARGE => (&mut self.large, MAX_LARGE_POOLED),
             _ => return,
         };
         if pool.len() < max {
