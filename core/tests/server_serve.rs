@@ -6,6 +6,7 @@
 mod common;
 
 use std::io::Write;
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -20,7 +21,8 @@ use switchboard::server::{Config, Handle, Incoming, MessageKind, Server};
 /// - `echo:X` sends X back, `owned:X` sends X back with `send_owned`;
 /// - `mix` sends `1` back, broadcasts `2` (a command), then sends `3` back;
 /// - `wait` calls `wait` from inside the handler and sends back what it got;
-/// - `shutdown` shuts the server down from inside the handler.
+/// - `shutdown` shuts the server down from inside the handler;
+/// - `panic` panics, as does the `Open` of a client on `/panic`.
 struct ServeApp {
     handle: Handle,
     addr: std::net::SocketAddr,
@@ -38,21 +40,12 @@ impl ServeApp {
         let thread = std::thread::spawn(move || {
             let mut server = Some(server);
             while !(stopping.load(Ordering::Relaxed) || app.is_finished()) {
-                app.serve(Some(Duration::from_millis(50)), |event| {
-                    let mut log = app_log.lock().unwrap();
-                    match event {
-                        Incoming::Open(open) => log.push(format!("open:{}", open.id.as_u64())),
-                        Incoming::Close(close) => {
-                            log.push(format!("close:{}:{}", close.id.as_u64(), close.code))
-                        }
-                        Incoming::Message { id, data, .. } => {
-                            let text = std::str::from_utf8(data).unwrap().to_string();
-                            log.push(format!("msg:{}:{text}", id.as_u64()));
-                            drop(log);
-                            act(&app, &mut server, id, &text);
-                        }
-                    }
-                });
+                let served = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                    serve_once(&app, &app_log, &mut server)
+                }));
+                if served.is_err() {
+                    app_log.lock().unwrap().push("panicked".into());
+                }
             }
             if let Some(server) = server {
                 server.shutdown();
@@ -85,6 +78,29 @@ impl Drop for ServeApp {
     }
 }
 
+/// One `serve` call of the application thread (a handler may panic: see `act`).
+fn serve_once(app: &Handle, app_log: &Mutex<Vec<String>>, server: &mut Option<Server>) {
+    app.serve(Some(Duration::from_millis(50)), |event| {
+        let mut log = app_log.lock().unwrap();
+        match event {
+            Incoming::Open(open) if open.request.path == "/panic" => {
+                drop(log);
+                panic!("a handler panics on open");
+            }
+            Incoming::Open(open) => log.push(format!("open:{}", open.id.as_u64())),
+            Incoming::Close(close) => {
+                log.push(format!("close:{}:{}", close.id.as_u64(), close.code))
+            }
+            Incoming::Message { id, data, .. } => {
+                let text = std::str::from_utf8(data).unwrap().to_string();
+                log.push(format!("msg:{}:{text}", id.as_u64()));
+                drop(log);
+                act(app, server, id, &text);
+            }
+        }
+    });
+}
+
 fn act(app: &Handle, server: &mut Option<Server>, id: switchboard::server::ConnId, text: &str) {
     let text_kind = MessageKind::Text;
     if let Some(rest) = text.strip_prefix("echo:") {
@@ -102,6 +118,8 @@ fn act(app: &Handle, server: &mut Option<Server>, id: switchboard::server::ConnI
         let m = app.serve(Some(Duration::from_millis(10)), |_| {});
         app.send(id, text_kind, format!("waited:{n}:{m}").as_bytes())
             .unwrap();
+    } else if text == "panic" {
+        panic!("a handler panics on a message");
     } else if text == "shutdown" {
         if let Some(server) = server.take() {
             server.shutdown();
@@ -249,4 +267,46 @@ fn wait_serve_and_shutdown_inside_a_handler_do_not_block() {
         app.log().iter().filter(|l| l.starts_with("close:")).count(),
         2
     );
+}
+
+#[test]
+fn a_panicking_handler_loses_no_event_and_leaves_the_loop_whole() {
+    let app = ServeApp::start(&inline_config());
+    let mut client = Client::connect(app.addr);
+    // In one write: the panic is handled in place, between two echoes.
+    let mut burst = Vec::new();
+    for text in ["echo:a", "panic", "echo:b"] {
+        encode_masked_frame(
+            &mut burst,
+            true,
+            OpCode::Text,
+            text.as_bytes(),
+            [1, 2, 3, 4],
+        );
+    }
+    client.stream.write_all(&burst).unwrap();
+    assert_eq!(texts(&mut client, 2), ["a", "b"]);
+    // A panic on an event handed over after the turn: the message behind it
+    // in the same turn still comes.
+    let mut request =
+        b"GET /panic HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            .to_vec();
+    encode_masked_frame(
+        &mut request,
+        true,
+        OpCode::Text,
+        b"echo:after",
+        [1, 2, 3, 4],
+    );
+    let (stream, response, rest) = raw_request(app.addr, &request).unwrap();
+    assert!(response.starts_with("HTTP/1.1 101"), "{response}");
+    let mut second = Client::from_parts(stream, rest);
+    assert_eq!(second.recv_data().text(), "after");
+    // Everything still works.
+    for i in 0..20 {
+        client.send(OpCode::Text, format!("echo:{i}").as_bytes());
+        assert_eq!(client.recv_data().text(), i.to_string());
+    }
+    assert_eq!(app.log().iter().filter(|l| *l == "panicked").count(), 2);
 }

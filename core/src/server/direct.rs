@@ -7,7 +7,9 @@
 //!
 //! The state is a few thread-local cells: this runs once per message.
 
+use std::any::Any;
 use std::cell::Cell;
+use std::panic::{self, AssertUnwindSafe};
 use std::ptr;
 use std::sync::Arc;
 
@@ -38,27 +40,29 @@ pub(crate) struct Sent {
     pub bytes: u64,
 }
 
+/// A handler's panic, held until the loop's turn is over.
+pub(crate) type Panic = Box<dyn Any + Send>;
+
 /// Runs `handler` (a `serve` handler, inside the loop of `server`) with `id`'s
-/// output open to `send`. Returns what was sent that way.
-pub(crate) fn open(server: &Shared, id: ConnId, out: &mut OutBuf, handler: impl FnOnce()) -> Sent {
-    /// Shuts the door even if the handler unwinds: the pointers must not
-    /// outlive this call.
-    struct Shut(*mut Door);
-    impl Drop for Shut {
-        fn drop(&mut self) {
-            DOOR.set(self.0);
-        }
-    }
+/// output open to `send`. Returns what was sent that way, and the handler's
+/// panic if it panicked: unwinding through the loop would leave it half-way
+/// through a read, so the caller resumes the panic once the turn is over.
+pub(crate) fn open(
+    server: &Shared,
+    id: ConnId,
+    out: &mut OutBuf,
+    handler: impl FnOnce(),
+) -> (Sent, Option<Panic>) {
     let mut door = Door {
         id,
         server,
         out,
         sent: Sent::default(),
     };
-    let shut = Shut(DOOR.replace(&mut door));
-    handler();
-    drop(shut);
-    door.sent
+    let previous = DOOR.replace(&mut door);
+    let result = panic::catch_unwind(AssertUnwindSafe(handler));
+    DOOR.set(previous);
+    (door.sent, result.err())
 }
 
 /// Queues a frame straight into `id`'s output if the door is open for `id` of

@@ -58,6 +58,8 @@ pub(crate) struct EventLoop {
     pub(super) direct: bool,
     /// Messages handed to the handler in the current turn.
     pub(super) delivered: usize,
+    /// The handler panicked during the turn (see `direct::open`).
+    pub(super) handler_panic: Option<super::direct::Panic>,
     pub(super) dirty: Vec<usize>,
     pub(super) stalled: Vec<usize>,
     pub(super) commands: Vec<Command>,
@@ -99,6 +101,7 @@ impl EventLoop {
             batch: Batch::default(),
             direct: false,
             delivered: 0,
+            handler_panic: None,
             dirty: Vec::new(),
             stalled: Vec::new(),
             commands: Vec::new(),

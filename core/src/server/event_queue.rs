@@ -244,6 +244,20 @@ impl EventQueue {
         }
     }
 
+    /// Puts events that were taken but not handled back at the front, in order.
+    pub(crate) fn requeue(&self, events: Vec<Event>) {
+        if events.is_empty() {
+            return;
+        }
+        let mut inner = self.lock();
+        for event in events.into_iter().rev() {
+            inner.bytes += event.weight();
+            inner.events.push_front(Queued::Event(event));
+        }
+        // A `poll`-driven caller must come back for them.
+        self.poke();
+    }
+
     /// True when no event is queued.
     pub(crate) fn is_empty(&self) -> bool {
         self.lock().events.is_empty()

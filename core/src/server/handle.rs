@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::os::fd::RawFd;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,6 +10,7 @@ use std::time::Duration;
 use super::command::{encode, header, Command};
 use super::cork;
 use super::direct;
+use super::event::Handler;
 use super::event_queue::Taken;
 use super::pool;
 use super::registry::ConnMeta;
@@ -83,7 +85,9 @@ impl Handle {
     ///
     /// Called from inside a handler, `wait` and `serve` return 0 at once, and
     /// `Server::shutdown` only starts the shutdown: the loop is busy on this
-    /// thread, and the next calls finish it.
+    /// thread, and the next calls finish it. A panic in the handler goes on to
+    /// the caller of `serve` once the loop is in order again; the events not yet
+    /// handed over stay queued for the next call.
     pub fn serve(&self, timeout: Option<Duration>, mut handler: impl FnMut(Incoming<'_>)) -> usize {
         if direct::serving() {
             return 0;
@@ -96,10 +100,7 @@ impl Handle {
             None => {
                 let mut events = Vec::new();
                 let n = self.settle(self.shared.events.take(&mut events, 1024, timeout));
-                for event in &events {
-                    handler(Incoming::from(event));
-                }
-                self.recycle(&mut events);
+                hand_over(&self.shared, &mut handler, &mut events);
                 n
             }
         }
@@ -504,4 +505,21 @@ fn check_payload(kind: MessageKind, data: &[u8]) -> Result<(), Error> {
         return Err(Error::InvalidUtf8);
     }
     Ok(())
+}
+
+/// Hands events taken from the queue to `handler`, keeping their message
+/// buffers for this thread's next sends. If the handler panics, the events
+/// after that one go back to the front of the queue before the panic goes on.
+pub(crate) fn hand_over(shared: &Shared, handler: Handler<'_>, events: &mut Vec<Event>) {
+    let mut events = events.drain(..);
+    while let Some(event) = events.next() {
+        let handled = panic::catch_unwind(AssertUnwindSafe(|| handler(Incoming::from(&event))));
+        if let Event::Message { data, .. } = event {
+            pool::give(data);
+        }
+        if let Err(panic) = handled {
+            shared.events.requeue(events.collect());
+            panic::resume_unwind(panic);
+        }
+    }
 }

@@ -10,16 +10,16 @@
 //! inside it).
 
 use std::os::fd::{AsRawFd, RawFd};
+use std::panic;
 use std::sync::{Mutex, MutexGuard, TryLockError};
 use std::time::{Duration, Instant};
 
 use mio::Events;
 
-use super::batch::Batch;
-use super::event::{Handler, Incoming};
+use super::event::Handler;
 use super::event_loop::{EventLoop, QUEUE_READY};
 use super::event_queue::Taken;
-use super::pool;
+use super::handle::hand_over;
 use super::shared::Shared;
 use super::Event;
 
@@ -69,20 +69,20 @@ impl Inline {
 
     /// Runs one turn of the loop, waiting up to `limit` (messages go to
     /// `handler` if given, see `EventLoop::turn_with`), then `finish`es with the
-    /// loop's batch of new events and the count of messages handled. `None`
+    /// loop (its batch of new events, the count of messages handled). `None`
     /// once the loop is gone (stopped, or its poll failed).
     fn turn<R>(
         &self,
         shared: &Shared,
         limit: Option<Duration>,
         handler: Option<Handler<'_>>,
-        finish: impl FnOnce(&mut Batch, usize) -> R,
+        finish: impl FnOnce(&mut EventLoop) -> R,
     ) -> Option<R> {
         let mut guard = self.lock();
         let driver = guard.as_mut()?;
         let event_loop = &mut driver.event_loop;
         if event_loop.turn_with(&mut driver.events, limit, handler) && !event_loop.is_done() {
-            return Some(finish(&mut event_loop.batch, event_loop.delivered));
+            return Some(finish(event_loop));
         }
         // Polling failed for good, or a shutdown asked for inside the loop has
         // closed every connection: the server cannot serve any more.
@@ -124,8 +124,8 @@ impl Inline {
         // sockets already readable are read.
         let mut limit = Some(Duration::ZERO);
         loop {
-            let taken = self.turn(shared, limit, None, |batch, _| {
-                shared.events.push_and_take(batch, out, max)
+            let taken = self.turn(shared, limit, None, |event_loop| {
+                shared.events.push_and_take(&mut event_loop.batch, out, max)
             });
             let n = match taken {
                 Some(taken) => settle(taken),
@@ -162,24 +162,26 @@ impl Inline {
         let mut limit = Some(Duration::ZERO);
         let mut owned = Vec::new();
         loop {
-            let taken = self.turn(shared, limit, Some(&mut *handler), |batch, delivered| {
-                (
-                    delivered,
-                    shared.events.push_and_take(batch, &mut owned, usize::MAX),
-                )
+            let turned = self.turn(shared, limit, Some(&mut *handler), |event_loop| {
+                if let Some(panic) = event_loop.handler_panic.take() {
+                    // The rest of the turn waits in the queue for the next call.
+                    shared.events.push_batch(&mut event_loop.batch, true);
+                    return Err(panic);
+                }
+                let taken =
+                    shared
+                        .events
+                        .push_and_take(&mut event_loop.batch, &mut owned, usize::MAX);
+                Ok((event_loop.delivered, taken))
             });
-            let stopped = taken.is_none();
-            let n = match taken {
-                Some((delivered, taken)) => delivered + settle(taken),
+            let stopped = turned.is_none();
+            let n = match turned {
+                Some(Ok((delivered, taken))) => delivered + settle(taken),
+                // The loop is consistent again: the handler's panic goes on.
+                Some(Err(panic)) => panic::resume_unwind(panic),
                 None => settle(shared.events.take(&mut owned, usize::MAX, left())),
             };
-            for event in &owned {
-                handler(Incoming::from(event));
-            }
-            pool::give_all(owned.drain(..).filter_map(|event| match event {
-                Event::Message { data, .. } => Some(data),
-                _ => None,
-            }));
+            hand_over(shared, handler, &mut owned);
             if n > 0 || stopped || shared.events.is_drained() {
                 return n;
             }

@@ -209,9 +209,15 @@ impl EventLoop {
                         // Handled here and now, borrowed from the read buffer.
                         count_in(stats, conn.meta.as_deref(), data.len());
                         let id = conn.id;
-                        let sent = direct::open(&self.shared, id, &mut conn.out, || {
+                        let (sent, panic) = direct::open(&self.shared, id, &mut conn.out, || {
                             handler(Incoming::Message { id, kind, data })
                         });
+                        if panic.is_some() {
+                            // The rest of the turn goes to the queue; `serve` resumes
+                            // the panic once the turn is over.
+                            self.handler_panic = panic;
+                            self.direct = false;
+                        }
                         if sent.messages > 0 {
                             count_out(stats, conn.meta.as_deref(), sent);
                             wrote = true;
