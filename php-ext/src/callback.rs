@@ -2,8 +2,13 @@
 //!
 //! A call never unwinds through Rust: an exception thrown by the callable is taken
 //! out of the engine and handed back as a value, except `exit()`, which stays
-//! pending so that it keeps unwinding once control returns to PHP.
+//! pending so that it keeps unwinding once control returns to PHP. A fatal error
+//! (the engine's bailout, a long jump) is caught too and ends the serving like
+//! `exit()`; `run()` resumes it once it is out of the server's loop, which a
+//! jump straight through would leave locked.
 
+use std::cell::Cell;
+use std::panic::AssertUnwindSafe;
 use std::ptr::null_mut;
 
 use ext_php_rs::boxed::ZBox;
@@ -11,7 +16,18 @@ use ext_php_rs::convert::FromZval;
 use ext_php_rs::ffi::{_call_user_function_impl, ext_php_rs_executor_globals};
 use ext_php_rs::flags::DataType;
 use ext_php_rs::types::{ZendObject, Zval};
-use ext_php_rs::zend::ExecutorGlobals;
+use ext_php_rs::zend::{try_catch, ExecutorGlobals};
+
+thread_local! {
+    /// A call caught the engine's bailout (see `take_bailout`).
+    static BAILED_OUT: Cell<bool> = const { Cell::new(false) };
+}
+
+/// True (once) when a call caught a fatal error's bailout: the caller must
+/// resume it with `ext_php_rs::zend::bailout()` as soon as it can.
+pub fn take_bailout() -> bool {
+    BAILED_OUT.replace(false)
+}
 
 /// A callable, kept alive by its own reference.
 pub struct Callback(Zval);
@@ -54,7 +70,7 @@ impl Callback {
         // SAFETY: `self.0` is a live callable zval, `args` is an array of `count`
         // initialised zvals and `retval` is a fresh zval; the engine copies what it
         // keeps. `Zval` is the engine's `zval` type.
-        let status = unsafe {
+        let called = try_catch(AssertUnwindSafe(|| unsafe {
             _call_user_function_impl(
                 null_mut(),
                 std::ptr::from_ref(&self.0).cast_mut(),
@@ -63,6 +79,10 @@ impl Callback {
                 args.as_mut_ptr(),
                 null_mut(),
             )
+        }));
+        let Ok(status) = called else {
+            BAILED_OUT.set(true);
+            return Err(Thrown::Exit);
         };
         if let Some(thrown) = pending() {
             return Err(thrown);

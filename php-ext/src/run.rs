@@ -110,6 +110,12 @@ pub fn run(state: &State) -> PhpResult<()> {
         shutdown(state, true);
     }
     drop(signals);
+    if callback::take_bailout() {
+        drop(_mode);
+        // SAFETY: a handler's fatal error was caught inside the server's loop;
+        // the loop is done with and nothing of this call is left to release.
+        unsafe { ext_php_rs::zend::bailout() };
+    }
     Ok(())
 }
 
