@@ -118,33 +118,16 @@ impl Inline {
         timeout: Option<Duration>,
         settle: impl Fn(Taken) -> usize,
     ) -> usize {
-        let deadline = timeout.map(|t| Instant::now() + t);
-        let left = || deadline.map(|d| d.saturating_duration_since(Instant::now()));
-        // The first turn does not block: replies to the last batch go out and
-        // sockets already readable are read.
-        let mut limit = Some(Duration::ZERO);
-        loop {
+        self.drive(shared, timeout, |limit, left| {
             let taken = self.turn(shared, limit, None, |event_loop| {
                 shared.events.push_and_take(&mut event_loop.batch, out, max)
             });
-            let n = match taken {
-                Some(taken) => settle(taken),
+            match taken {
+                Some(taken) => (settle(taken), false),
                 // Stopped: what is left comes from the queue.
-                None => return settle(shared.events.take(out, max, left())),
-            };
-            if n > 0 || shared.events.is_drained() {
-                return n;
+                None => (settle(shared.events.take(out, max, left)), true),
             }
-            if shared.events.has_passed_barriers() {
-                // Only barriers came: release them at once, without waiting.
-                limit = Some(Duration::ZERO);
-                continue;
-            }
-            limit = left();
-            if limit == Some(Duration::ZERO) {
-                return 0;
-            }
-        }
+        })
     }
 
     /// `wait`, handing each event to `handler`: messages as the loop decodes
@@ -157,35 +140,53 @@ impl Inline {
         handler: Handler<'_>,
         settle: impl Fn(Taken) -> usize,
     ) -> usize {
-        let deadline = timeout.map(|t| Instant::now() + t);
-        let left = || deadline.map(|d| d.saturating_duration_since(Instant::now()));
-        let mut limit = Some(Duration::ZERO);
         let mut owned = Vec::new();
-        loop {
+        self.drive(shared, timeout, |limit, left| {
             let turned = self.turn(shared, limit, Some(&mut *handler), |event_loop| {
                 if let Some(panic) = event_loop.handler_panic.take() {
                     // The rest of the turn waits in the queue for the next call.
                     shared.events.push_batch(&mut event_loop.batch, true);
                     return Err(panic);
                 }
-                let taken =
-                    shared
-                        .events
-                        .push_and_take(&mut event_loop.batch, &mut owned, usize::MAX);
+                let batch = &mut event_loop.batch;
+                let taken = shared.events.push_and_take(batch, &mut owned, usize::MAX);
                 Ok((event_loop.delivered, taken))
             });
-            let stopped = turned.is_none();
-            let n = match turned {
-                Some(Ok((delivered, taken))) => delivered + settle(taken),
+            let handled = match turned {
+                Some(Ok((delivered, taken))) => (delivered + settle(taken), false),
                 // The loop is consistent again: the handler's panic goes on.
                 Some(Err(panic)) => panic::resume_unwind(panic),
-                None => settle(shared.events.take(&mut owned, usize::MAX, left())),
+                None => (
+                    settle(shared.events.take(&mut owned, usize::MAX, left)),
+                    true,
+                ),
             };
             hand_over(shared, handler, &mut owned);
+            handled
+        })
+    }
+
+    /// Runs `turn` (given how long it may wait, and how long is left of
+    /// `timeout`) until it handled events, says the loop stopped, or `timeout`
+    /// has passed. Returns the count of the last turn.
+    fn drive(
+        &self,
+        shared: &Shared,
+        timeout: Option<Duration>,
+        mut turn: impl FnMut(Option<Duration>, Option<Duration>) -> (usize, bool),
+    ) -> usize {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let left = || deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        // The first turn does not block: replies to the last batch go out and
+        // sockets already readable are read.
+        let mut limit = Some(Duration::ZERO);
+        loop {
+            let (n, stopped) = turn(limit, left());
             if n > 0 || stopped || shared.events.is_drained() {
                 return n;
             }
             if shared.events.has_passed_barriers() {
+                // Only barriers came: release them at once, without waiting.
                 limit = Some(Duration::ZERO);
                 continue;
             }
