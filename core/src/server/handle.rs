@@ -50,6 +50,9 @@ pub struct Accept {
     pub user: Option<String>,
 }
 
+/// With I/O threads, the most events one `serve` call takes from the queue.
+const SERVE_BATCH: usize = 1024;
+
 /// The thread-safe handle applications use: events out, commands in.
 #[derive(Clone)]
 pub struct Handle {
@@ -99,7 +102,7 @@ impl Handle {
             Some(inline) => inline.serve(&self.shared, timeout, &mut handler, |t| self.settle(t)),
             None => {
                 let mut events = Vec::new();
-                let n = self.settle(self.shared.events.take(&mut events, 1024, timeout));
+                let n = self.settle(self.shared.events.take(&mut events, SERVE_BATCH, timeout));
                 hand_over(&self.shared, &mut handler, &mut events);
                 n
             }
