@@ -83,8 +83,8 @@ pub(crate) fn deliver(shared: &Arc<Shared>, index: usize, make: impl FnOnce() ->
         shared.loops[index].push_quiet(make());
         Some((first, cork.count >= MAX_CORKED))
     });
-    match (corked, make) {
-        (Some((first, full)), _) => {
+    match corked {
+        Some((first, full)) => {
             if first {
                 shared.events.poke();
             }
@@ -92,8 +92,11 @@ pub(crate) fn deliver(shared: &Arc<Shared>, index: usize, make: impl FnOnce() ->
                 uncork(shared);
             }
         }
-        (None, Some(make)) => shared.loops[index].push(make()),
-        (None, None) => {}
+        None => {
+            if let Some(make) = make {
+                shared.loops[index].push(make());
+            }
+        }
     }
 }
 

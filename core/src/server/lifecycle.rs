@@ -394,11 +394,11 @@ impl EventLoop {
             backlog = conn.out.len();
         }
         push(conn);
-        bump(&me.stats.messages_out, 1);
-        bump(&me.stats.bytes_out, payload as u64);
-        if let Some(meta) = &conn.meta {
-            meta.count_out(payload);
-        }
+        let sent = direct::Sent {
+            messages: 1,
+            bytes: payload as u64,
+        };
+        count_out(&me.stats, conn.meta.as_deref(), sent);
         if backlog > max_buffered && conn.is_open() {
             // A slow reader: drop what it has not taken and close it with 1008.
             conn.out.discard_unsent();
@@ -433,7 +433,8 @@ fn count_in(stats: &LoopStats, meta: Option<&ConnMeta>, bytes: usize) {
     }
 }
 
-/// Counts what a handler sent straight into `conn`'s output.
+/// Counts messages queued to a connection. Only the connection's own loop
+/// writes these counters (see `stats::bump`).
 fn count_out(stats: &LoopStats, meta: Option<&ConnMeta>, sent: direct::Sent) {
     bump(&stats.messages_out, sent.messages);
     bump(&stats.bytes_out, sent.bytes);

@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
 use super::live_ids::LiveIds;
-use super::stats::bump;
 use super::ConnId;
 
 /// Facts about one open connection, shared between its loop and the application.
@@ -51,12 +50,6 @@ impl ConnMeta {
 
     pub(crate) fn set_subprotocol(&self, p: Option<String>) {
         *self.subprotocol.lock().unwrap_or_else(|e| e.into_inner()) = p;
-    }
-
-    pub(crate) fn count_out(&self, bytes: usize) {
-        // Only the connection's own I/O thread writes these (see `stats::bump`).
-        bump(&self.messages_out, 1);
-        bump(&self.bytes_out, bytes as u64);
     }
 }
 
