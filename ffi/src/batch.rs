@@ -48,7 +48,7 @@ pub(crate) struct Batch {
 unsafe impl Send for Batch {}
 
 /// A zero-length payload still gets a valid pointer.
-pub(crate) static EMPTY: [u8; 1] = [0];
+static EMPTY: [u8; 1] = [0];
 
 impl Batch {
     /// Forgets the previous batch (this is where its pointers stop being valid).
@@ -72,19 +72,7 @@ impl Batch {
         let (mut opens, mut reasons) = (0, 0);
         for (i, event) in self.events.iter().enumerate() {
             let view = match event {
-                Event::Message { id, kind, data } => sb_event {
-                    data: if data.is_empty() {
-                        EMPTY.as_ptr()
-                    } else {
-                        data.as_ptr()
-                    },
-                    len: data.len(),
-                    message_kind: match kind {
-                        MessageKind::Text => SB_TEXT,
-                        MessageKind::Binary => SB_BINARY,
-                    },
-                    ..blank(sb_event_kind::SB_EVENT_MESSAGE, id.as_u64())
-                },
+                Event::Message { id, kind, data } => message_view(id.as_u64(), *kind, data),
                 Event::Open(open) => {
                     opens += 1;
                     sb_event {
@@ -204,7 +192,24 @@ fn push(arena: &mut Vec<u8>, bytes: &[u8]) -> Span {
     }
 }
 
-pub(crate) fn blank(kind: sb_event_kind, id: u64) -> sb_event {
+/// The C view of a message: its payload lent as it is.
+pub(crate) fn message_view(id: u64, kind: MessageKind, data: &[u8]) -> sb_event {
+    sb_event {
+        data: if data.is_empty() {
+            EMPTY.as_ptr()
+        } else {
+            data.as_ptr()
+        },
+        len: data.len(),
+        message_kind: match kind {
+            MessageKind::Text => SB_TEXT,
+            MessageKind::Binary => SB_BINARY,
+        },
+        ..blank(sb_event_kind::SB_EVENT_MESSAGE, id)
+    }
+}
+
+fn blank(kind: sb_event_kind, id: u64) -> sb_event {
     sb_event {
         kind,
         id,

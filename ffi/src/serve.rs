@@ -1,14 +1,15 @@
 //! `sb_server_serve`: events handed to a callback, one at a time, borrowed.
 
+use std::mem::MaybeUninit;
 use std::os::raw::{c_int, c_void};
 use std::time::Duration;
 
-use engine::server::{Event, Incoming, MessageKind};
+use engine::server::{Event, Incoming};
 
 use crate::args::{handle, out};
-use crate::batch::{blank, Batch, EMPTY};
+use crate::batch::{message_view, Batch};
 use crate::boundary::call;
-use crate::event::{sb_event, sb_event_kind, SB_BINARY, SB_TEXT};
+use crate::event::sb_event;
 use crate::failure::Failure;
 use crate::result::sb_result;
 use crate::server::sb_server;
@@ -73,28 +74,16 @@ pub unsafe extern "C" fn sb_server_serve(
 /// is viewed through `batch`, which holds a copy of it and its strings until the next one.
 fn view(batch: &mut Batch, incoming: Incoming<'_>) -> sb_event {
     let event = match incoming {
-        Incoming::Message { id, kind, data } => {
-            return sb_event {
-                message_kind: match kind {
-                    MessageKind::Text => SB_TEXT,
-                    MessageKind::Binary => SB_BINARY,
-                },
-                data: if data.is_empty() {
-                    EMPTY.as_ptr()
-                } else {
-                    data.as_ptr()
-                },
-                len: data.len(),
-                ..blank(sb_event_kind::SB_EVENT_MESSAGE, id.as_u64())
-            };
-        }
+        Incoming::Message { id, kind, data } => return message_view(id.as_u64(), kind, data),
         Incoming::Open(open) => Event::Open(Box::new(open.clone())),
         Incoming::Close(close) => Event::Close(close.clone()),
     };
     batch.clear();
     batch.events.push(event);
-    let mut view = blank(sb_event_kind::SB_EVENT_MESSAGE, 0);
-    // SAFETY: one event in the batch, one slot to write.
-    unsafe { batch.write_to(&mut view) };
-    view
+    let mut view = MaybeUninit::<sb_event>::uninit();
+    // SAFETY: one event in the batch, one slot to write; `write_to` writes it.
+    unsafe {
+        batch.write_to(view.as_mut_ptr());
+        view.assume_init()
+    }
 }
