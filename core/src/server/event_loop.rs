@@ -31,6 +31,9 @@ const SCRATCH: usize = 64 * 1024;
 /// Events gathered while reading before they are handed to the queue mid-iteration
 /// (so that the queue's bound is seen in time).
 const EARLY_PUSH: usize = 1024;
+/// Bytes read into the batch before it is handed over likewise: a thousand large
+/// messages must not pile up past the queue's byte bound.
+const EARLY_PUSH_BYTES: usize = 256 * 1024;
 /// How long accepting pauses when the process is out of file descriptors.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
@@ -53,6 +56,8 @@ pub(crate) struct EventLoop {
     pub(super) topics: HashMap<Arc<str>, HashSet<ConnId>>,
     pub(super) scratch: Vec<u8>,
     pub(super) batch: Batch,
+    /// Bytes read since the batch was last empty (see `EARLY_PUSH_BYTES`).
+    pub(super) unqueued: usize,
     /// During a turn with a handler: messages may go to it as they are decoded
     /// (nothing older waits in the queue).
     pub(super) direct: bool,
@@ -99,6 +104,7 @@ impl EventLoop {
             topics: HashMap::new(),
             scratch: vec![0; SCRATCH],
             batch: Batch::default(),
+            unqueued: 0,
             direct: false,
             delivered: 0,
             handler_panic: None,
@@ -288,9 +294,12 @@ impl EventLoop {
     fn read(&mut self, slot: usize, handler: &mut Option<Handler<'_>>) {
         let mut scratch = std::mem::take(&mut self.scratch);
         loop {
-            if self.batch.events.len() >= EARLY_PUSH {
+            if self.batch.events.is_empty() {
+                self.unqueued = 0; // what was read went to a handler or the queue
+            } else if self.batch.events.len() >= EARLY_PUSH || self.unqueued >= EARLY_PUSH_BYTES {
                 // Hand a large batch over now, so the queue's bound is seen in time.
                 self.shared.events.push_batch(&mut self.batch, false);
+                self.unqueued = 0;
                 self.direct = false; // older events now wait in the queue
             }
             let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
@@ -310,6 +319,7 @@ impl EventLoop {
                     break;
                 }
                 Ok(n) => {
+                    self.unqueued += n;
                     conn.last_read = self.now;
                     conn.ping_sent = false;
                     self.on_bytes(slot, &mut scratch[..n], handler);

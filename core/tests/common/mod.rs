@@ -40,6 +40,22 @@ impl Client {
         Client::connect_with(addr, "/", &[]).expect("handshake")
     }
 
+    /// Completes a handshake on a connected stream, panicking on anything but 101.
+    pub fn handshake_on(mut stream: TcpStream) -> Client {
+        let request = format!(
+            "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).expect("write");
+        let (response, rest) = read_head(&mut stream).expect("response head");
+        assert!(response.starts_with("HTTP/1.1 101"), "{response}");
+        Client {
+            stream,
+            buf: rest,
+            response,
+        }
+    }
+
     /// Connects with extra request headers; Err carries the non-101 response head.
     pub fn connect_with(
         addr: SocketAddr,
@@ -143,23 +159,25 @@ impl Client {
 /// any bytes after it.
 pub fn raw_request(addr: SocketAddr, request: &[u8]) -> io::Result<(TcpStream, String, Vec<u8>)> {
     let mut stream = TcpStream::connect(addr)?;
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     stream.write_all(request)?;
+    let (head, rest) = read_head(&mut stream)?;
+    Ok((stream, head, rest))
+}
+
+/// Reads a response head (5 s at most); returns it and any bytes after it. A
+/// stream that ends first gives what it sent as the head.
+pub fn read_head(stream: &mut TcpStream) -> io::Result<(String, Vec<u8>)> {
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
         if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
             let head = String::from_utf8_lossy(&buf[..end + 4]).into_owned();
-            let rest = buf[end + 4..].to_vec();
-            return Ok((stream, head, rest));
+            return Ok((head, buf[end + 4..].to_vec()));
         }
         let n = stream.read(&mut chunk)?;
         if n == 0 {
-            return Ok((
-                stream,
-                String::from_utf8_lossy(&buf).into_owned(),
-                Vec::new(),
-            ));
+            return Ok((String::from_utf8_lossy(&buf).into_owned(), Vec::new()));
         }
         buf.extend_from_slice(&chunk[..n]);
     }
@@ -222,6 +240,23 @@ pub fn next_event(handle: &Handle, mut pred: impl FnMut(&Event) -> bool) -> Even
             }
         }
     }
+}
+
+/// Collects events until `done` holds for all collected so far, failing the
+/// test after 10 s.
+pub fn collect_until(handle: &Handle, mut done: impl FnMut(&[Event]) -> bool) -> Vec<Event> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut events = Vec::new();
+    while !done(&events) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(!left.is_zero(), "timed out; events so far: {events:?}");
+        handle.wait(
+            &mut events,
+            1024,
+            Some(left.min(Duration::from_millis(100))),
+        );
+    }
+    events
 }
 
 /// Collects every event arriving within `window`.
