@@ -4,5 +4,6 @@
 //! - [`server`]: the mio event loops that own every socket, and the thread-safe
 //!   [`server::Handle`] applications (and the C and PHP bindings) drive.
 
+pub mod http;
 pub mod protocol;
 pub mod server;

@@ -5,7 +5,7 @@ use super::conn::{Conn, Phase};
 use super::event_loop::EventLoop;
 use super::stats::{bump, CloseCause};
 use super::ConnId;
-use crate::protocol::handshake::HandshakeError;
+use crate::http::HandshakeError;
 
 impl EventLoop {
     /// Takes this loop's whole command queue and applies it in order.

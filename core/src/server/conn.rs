@@ -10,10 +10,10 @@ use super::outbuf::OutBuf;
 use super::registry::ConnMeta;
 use super::stats::CloseCause;
 use super::ConnId;
+use crate::http::RequestParser;
 use crate::protocol::close::CloseState;
 use crate::protocol::decoder::Decoder;
 use crate::protocol::frame::{encode_close, write_header, OpCode, MAX_SERVER_HEADER};
-use crate::protocol::handshake::RequestParser;
 
 /// Where a connection is in its life.
 pub(crate) enum Phase {

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use super::ConnId;
-use crate::protocol::handshake::Request;
+use crate::http::Request;
 
 /// Text or binary, as the frame's opcode said.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -20,7 +20,8 @@ use super::socket_writer::SocketWriter;
 use super::stats::{bump, CloseCause};
 use super::timer::{TimerKey, TimerWheel};
 use super::ConnId;
-use crate::protocol::handshake::{HandshakeConfig, RequestParser};
+use crate::http::RequestParser;
+use crate::protocol::handshake::HandshakeConfig;
 
 pub(crate) const WAKER: Token = Token(usize::MAX);
 const LISTENER_BASE: usize = usize::MAX - 1024;

@@ -15,12 +15,12 @@ use super::socket_writer::SocketWriter;
 use super::static_files;
 use super::stats::{bump, CloseCause, LoopStats};
 use super::Event;
+use crate::http::router::{route, upgrade_required, Route};
+use crate::http::{HandshakeError, Request};
 use crate::protocol::close::code;
 use crate::protocol::decoder::Message;
 use crate::protocol::frame::{encode_close, OpCode};
-use crate::protocol::handshake::{
-    http_response, response_101, validate, HandshakeError, Negotiated, Request,
-};
+use crate::protocol::handshake::{response_101, validate, Negotiated};
 
 impl EventLoop {
     /// Bytes arrived for `slot`.
@@ -54,19 +54,15 @@ impl EventLoop {
 
     /// A complete request head: plain HTTP, a refusal, or a new WebSocket.
     fn on_request(&mut self, slot: usize, request: Request, early: &mut [u8]) {
-        if !request.is_websocket_upgrade() {
-            let response = match &self.shared.config.static_dir {
+        let response = match route(&request, self.shared.config.static_dir.is_some()) {
+            Route::Upgrade => None,
+            Route::StaticFile => Some(match &self.shared.config.static_dir {
                 Some(dir) => static_files::respond(dir, &request.method, &request.path),
-                None => http_response(
-                    426,
-                    &[
-                        ("Upgrade", "websocket"),
-                        ("Sec-WebSocket-Version", "13"),
-                        ("Content-Type", "text/plain"),
-                    ],
-                    b"This is a WebSocket endpoint: upgrade required.\n",
-                ),
-            };
+                None => upgrade_required(),
+            }),
+            Route::UpgradeRequired => Some(upgrade_required()),
+        };
+        if let Some(response) = response {
             return self.respond_and_close(slot, response);
         }
         let negotiated = match validate(&request, &self.handshake) {

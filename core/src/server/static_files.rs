@@ -3,7 +3,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use crate::protocol::handshake::http_response;
+use crate::http::response::http_response;
 
 /// Files larger than this are refused: the I/O loop reads them whole.
 const MAX_FILE: u64 = 8 << 20;
