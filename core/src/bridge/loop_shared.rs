@@ -1,30 +1,13 @@
-//! State shared by the loops and every application handle.
+//! What one loop shares with the application's threads: its command queue and
+//! the waker that interrupts its poll, its registry of live connections, and
+//! its counters.
 
-use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
-use super::command::Command;
-use super::event_queue::EventQueue;
-use super::inline::Inline;
-use super::registry::Registry;
-use super::stats::LoopStats;
-use super::{Config, ConnId};
-
-pub(crate) struct Shared {
-    pub config: Config,
-    pub loops: Vec<LoopShared>,
-    pub events: EventQueue,
-    /// user → its connections, for `send_to_user`.
-    pub users: Mutex<HashMap<Arc<str>, Vec<ConnId>>>,
-    /// Open WebSocket connections over all loops, for `max_connections`.
-    pub open: AtomicUsize,
-    pub shutting_down: AtomicBool,
-    pub local_addrs: Vec<SocketAddr>,
-    /// The loop, in inline mode (`threads(0)`): driven by `Handle::wait`.
-    pub inline: std::sync::OnceLock<Inline>,
-}
+use crate::bridge::command::Command;
+use crate::bridge::registry::Registry;
+use crate::bridge::stats::LoopStats;
 
 pub(crate) struct LoopShared {
     pub commands: Mutex<Vec<Command>>,
@@ -86,26 +69,5 @@ impl LoopShared {
 
     pub(crate) fn lock_commands(&self) -> MutexGuard<'_, Vec<Command>> {
         self.commands.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-impl Shared {
-    pub(crate) fn loop_of(&self, id: ConnId) -> Option<&LoopShared> {
-        self.loops.get(id.loop_index())
-    }
-
-    pub(crate) fn lock_users(&self) -> MutexGuard<'_, HashMap<Arc<str>, Vec<ConnId>>> {
-        self.users.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Forgets a closed connection's user binding.
-    pub(crate) fn unbind(&self, id: ConnId, user: &Arc<str>) {
-        let mut users = self.lock_users();
-        if let Some(ids) = users.get_mut(user) {
-            ids.retain(|&other| other != id);
-            if ids.is_empty() {
-                users.remove(user);
-            }
-        }
     }
 }

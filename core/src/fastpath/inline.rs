@@ -16,12 +16,12 @@ use std::time::{Duration, Instant};
 
 use mio::Events;
 
-use super::event::Handler;
-use super::event_loop::{EventLoop, QUEUE_READY};
-use super::event_queue::Taken;
-use super::handle::hand_over;
-use super::shared::Shared;
-use super::Event;
+use crate::bridge::event::Event;
+use crate::bridge::event::Handler;
+use crate::bridge::event_queue::Taken;
+use crate::fastpath::hand_over::hand_over;
+use crate::reactor::event_loop::{EventLoop, QUEUE_READY};
+use crate::reactor::shared::Shared;
 
 /// The loop and its readiness list, shared by the threads that may drive it.
 pub(crate) struct Inline {

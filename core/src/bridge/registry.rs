@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
-use super::live_ids::LiveIds;
-use super::ConnId;
+use crate::bridge::id::ConnId;
+use crate::bridge::live_ids::LiveIds;
 
 /// Facts about one open connection, shared between its loop and the application.
 #[derive(Debug)]

@@ -1,15 +1,15 @@
 //! Applying the application's commands inside the loop that owns the connection.
 
-use super::command::{header, Command};
-use super::conn::{Conn, Phase};
-use super::event_loop::EventLoop;
-use super::stats::{bump, CloseCause};
-use super::ConnId;
+use crate::bridge::command::{header, Command};
+use crate::bridge::id::ConnId;
+use crate::bridge::stats::{bump, CloseCause};
 use crate::http::HandshakeError;
+use crate::reactor::conn::{Conn, Phase};
+use crate::reactor::event_loop::EventLoop;
 
 impl EventLoop {
     /// Takes this loop's whole command queue and applies it in order.
-    pub(super) fn run_commands(&mut self) {
+    pub(crate) fn run_commands(&mut self) {
         let mut commands = std::mem::take(&mut self.commands);
         self.me().take_commands(&mut commands);
         for command in commands.drain(..) {
@@ -18,7 +18,7 @@ impl EventLoop {
         self.commands = commands;
     }
 
-    pub(super) fn apply(&mut self, command: Command) {
+    pub(crate) fn apply(&mut self, command: Command) {
         match command {
             Command::Adopt(stream, peer) => self.adopt(stream, peer),
             Command::Send { id, frame, payload } => match self.slot_of(id, true) {

@@ -2,7 +2,7 @@
 
 use std::{fmt, io};
 
-use super::ConnId;
+use crate::bridge::id::ConnId;
 
 /// Everything the server API can refuse.
 #[derive(Debug)]

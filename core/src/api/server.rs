@@ -10,14 +10,17 @@ use mio::net::TcpListener;
 use mio::{Interest, Poll, Waker};
 use socket2::{Domain, Protocol, Socket, Type};
 
-use super::command::Command;
-use super::event_loop::{listener_token, EventLoop, WAKER};
-use super::event_queue::EventQueue;
-use super::inline::Inline;
-use super::registry::Registry;
-use super::shared::{LoopShared, Shared};
-use super::stats::LoopStats;
-use super::{Config, Error, Handle};
+use crate::api::config::Config;
+use crate::api::error::Error;
+use crate::api::handle::Handle;
+use crate::bridge::command::Command;
+use crate::bridge::event_queue::EventQueue;
+use crate::bridge::loop_shared::LoopShared;
+use crate::bridge::registry::Registry;
+use crate::bridge::stats::LoopStats;
+use crate::fastpath::inline::Inline;
+use crate::reactor::event_loop::{listener_token, EventLoop, WAKER};
+use crate::reactor::shared::Shared;
 
 /// A running server. Dropping it shuts it down gracefully.
 pub struct Server {
@@ -67,7 +70,7 @@ impl Server {
         let events = EventQueue::new(config.event_queue_events, config.event_queue_bytes)
             .map_err(|e| Error::io("creating the event queue", e))?;
         let shared = Arc::new(Shared {
-            config: config.clone(),
+            settings: config.settings(),
             loops,
             events,
             users: Mutex::new(HashMap::new()),
@@ -161,7 +164,7 @@ impl Server {
         for l in &self.shared.loops {
             l.push(Command::Shutdown);
         }
-        if self.shared.inline.get().is_some() && super::direct::serving() {
+        if self.shared.inline.get().is_some() && crate::fastpath::direct::serving() {
             // Inside a `serve` handler the inline loop is busy on this thread:
             // its next turns close the connections, and then end it.
             return;

@@ -1,8 +1,9 @@
 //! What the application receives, in batches, in per-connection order.
 
+use std::any::Any;
 use std::net::SocketAddr;
 
-use super::ConnId;
+use crate::bridge::id::ConnId;
 use crate::http::Request;
 
 /// Text or binary, as the frame's opcode said.
@@ -71,7 +72,7 @@ impl Event {
     }
 }
 
-/// An event as [`Handle::serve`](super::Handle::serve) hands it to its handler:
+/// An event as [`Handle::serve`](crate::server::Handle::serve) hands it to its handler:
 /// borrowed, and valid only during the call. A message's bytes may lie in the
 /// server's read buffer: copy them to keep them.
 #[derive(Debug, Clone, Copy)]
@@ -101,3 +102,6 @@ impl<'a> From<&'a Event> for Incoming<'a> {
 
 /// Where a loop turn run by `serve` delivers messages as it decodes them.
 pub(crate) type Handler<'h> = &'h mut dyn FnMut(Incoming<'_>);
+
+/// A handler's panic, held until the loop's turn is over.
+pub(crate) type HandlerPanic = Box<dyn Any + Send>;

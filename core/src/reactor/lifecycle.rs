@@ -4,27 +4,27 @@ use std::net::Shutdown;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::batch::Batch;
-use super::conn::{Conn, Outcome, Pending, Phase};
-use super::direct;
-use super::event::{Close, Handler, Incoming, MessageKind, Open};
-use super::event_loop::EventLoop;
-use super::pool;
-use super::registry::ConnMeta;
-use super::socket_writer::SocketWriter;
-use super::static_files;
-use super::stats::{bump, CloseCause, LoopStats};
-use super::Event;
+use crate::bridge::batch::Batch;
+use crate::bridge::event::Event;
+use crate::bridge::event::{Close, Handler, Incoming, MessageKind, Open};
+use crate::bridge::registry::ConnMeta;
+use crate::bridge::stats::{bump, CloseCause, LoopStats};
+use crate::fastpath::direct;
+use crate::fastpath::pool;
 use crate::http::router::{route, upgrade_required, Route};
 use crate::http::{HandshakeError, Request};
 use crate::protocol::close::code;
 use crate::protocol::decoder::Message;
 use crate::protocol::frame::{encode_close, OpCode};
 use crate::protocol::handshake::{response_101, validate, Negotiated};
+use crate::reactor::conn::{Conn, Outcome, Pending, Phase};
+use crate::reactor::event_loop::EventLoop;
+use crate::reactor::static_files;
+use crate::transport::socket_writer::SocketWriter;
 
 impl EventLoop {
     /// Bytes arrived for `slot`.
-    pub(super) fn on_bytes(
+    pub(crate) fn on_bytes(
         &mut self,
         slot: usize,
         input: &mut [u8],
@@ -54,9 +54,9 @@ impl EventLoop {
 
     /// A complete request head: plain HTTP, a refusal, or a new WebSocket.
     fn on_request(&mut self, slot: usize, request: Request, early: &mut [u8]) {
-        let response = match route(&request, self.shared.config.static_dir.is_some()) {
+        let response = match route(&request, self.shared.settings.static_dir.is_some()) {
             Route::Upgrade => None,
-            Route::StaticFile => Some(match &self.shared.config.static_dir {
+            Route::StaticFile => Some(match &self.shared.settings.static_dir {
                 Some(dir) => static_files::respond(dir, &request.method, &request.path),
                 None => upgrade_required(),
             }),
@@ -69,7 +69,7 @@ impl EventLoop {
             Ok(n) => n,
             Err(e) => return self.refuse(slot, &e),
         };
-        let max = self.shared.config.max_connections;
+        let max = self.shared.settings.max_connections;
         if self.shared.open.fetch_add(1, Ordering::AcqRel) >= max {
             self.shared.open.fetch_sub(1, Ordering::AcqRel);
             return self.refuse(slot, &HandshakeError::new(503, "too many connections"));
@@ -77,7 +77,7 @@ impl EventLoop {
         let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
             return;
         };
-        let authorize = self.shared.config.authorize;
+        let authorize = self.shared.settings.authorize;
         let meta = Arc::new(ConnMeta {
             id: conn.id,
             peer: conn.peer,
@@ -126,7 +126,7 @@ impl EventLoop {
     }
 
     /// Completes a pending handshake the application accepted.
-    pub(super) fn complete_accept(
+    pub(crate) fn complete_accept(
         &mut self,
         slot: usize,
         subprotocol: Option<String>,
@@ -156,7 +156,7 @@ impl EventLoop {
     }
 
     /// Answers a handshake with an HTTP error and closes.
-    pub(super) fn refuse(&mut self, slot: usize, error: &HandshakeError) {
+    pub(crate) fn refuse(&mut self, slot: usize, error: &HandshakeError) {
         bump(&self.shared.loops[self.index].stats.handshakes_failed, 1);
         if let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) {
             conn.out.clear();
@@ -186,7 +186,7 @@ impl EventLoop {
     /// Runs the frame decoder over new bytes of an upgraded connection.
     fn decode(&mut self, slot: usize, mut input: &mut [u8], handler: &mut Option<Handler<'_>>) {
         let stats = &self.shared.loops[self.index].stats;
-        let max_buffered = self.shared.config.max_buffered;
+        let max_buffered = self.shared.settings.max_buffered;
         let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
             return;
         };
@@ -257,7 +257,7 @@ impl EventLoop {
     }
 
     /// A deadline of this connection may have passed.
-    pub(super) fn check_deadlines(&mut self, slot: usize) {
+    pub(crate) fn check_deadlines(&mut self, slot: usize) {
         let now = self.now;
         let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
             return;
@@ -303,7 +303,7 @@ impl EventLoop {
     }
 
     /// Sends the close frame of a connection that broke the protocol.
-    pub(super) fn release(&mut self, slot: usize) {
+    pub(crate) fn release(&mut self, slot: usize) {
         let now = self.now;
         let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
             return;
@@ -326,7 +326,7 @@ impl EventLoop {
 
     /// Ends the application's view of a connection: registry, user, topics, and the
     /// `Close` event owed for every `Open`. The socket may linger to drain.
-    pub(super) fn finish(&mut self, slot: usize) {
+    pub(crate) fn finish(&mut self, slot: usize) {
         let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
             return;
         };
@@ -362,7 +362,7 @@ impl EventLoop {
     }
 
     /// Forgets a connection entirely: finishes it, then releases its socket and slot.
-    pub(super) fn remove(&mut self, slot: usize) {
+    pub(crate) fn remove(&mut self, slot: usize) {
         self.finish(slot);
         let Some(mut conn) = self.conns.get_mut(slot).and_then(Option::take) else {
             return;
@@ -374,8 +374,8 @@ impl EventLoop {
     }
 
     /// Queues an encoded frame for `slot`, closing a consumer that stopped reading.
-    pub(super) fn enqueue(&mut self, slot: usize, push: impl FnOnce(&mut Conn), payload: usize) {
-        let max_buffered = self.shared.config.max_buffered;
+    pub(crate) fn enqueue(&mut self, slot: usize, push: impl FnOnce(&mut Conn), payload: usize) {
+        let max_buffered = self.shared.settings.max_buffered;
         let me = &self.shared.loops[self.index];
         let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
             return;

@@ -8,6 +8,9 @@
 
 use std::cell::RefCell;
 
+use crate::bridge::command::header;
+use crate::bridge::event::MessageKind;
+
 /// Message buffers up to this capacity go to the small pool.
 const SMALL: usize = 1024;
 /// Output chunks start at this capacity; up to `MAX_CHUNK` they are kept.
@@ -120,6 +123,15 @@ impl Pools {
             pool.push(v);
         }
     }
+}
+
+/// Encodes one unmasked, unfragmented server frame.
+pub(crate) fn encode(kind: MessageKind, data: &[u8]) -> Vec<u8> {
+    let (header, n) = header(kind, data.len());
+    let mut out = buffer(n as usize + data.len());
+    out.extend_from_slice(&header[..n as usize]);
+    out.extend_from_slice(data);
+    out
 }
 
 #[cfg(test)]

@@ -4,8 +4,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::Error;
+use crate::api::error::Error;
 use crate::protocol::handshake::{HandshakeConfig, NoMatchingSubprotocol, OriginPolicy};
+use crate::reactor::conn::Timeouts;
+use crate::reactor::settings::Settings;
 
 /// Everything a server can be told. Build with [`Config::new`] and the setters; values
 /// are checked by [`Config::validate`], which [`crate::server::Server::start`] calls.
@@ -275,6 +277,24 @@ impl Config {
             ));
         }
         Ok(())
+    }
+
+    /// The part of the configuration the loops act on.
+    pub(crate) fn settings(&self) -> Settings {
+        Settings {
+            max_connections: self.max_connections,
+            max_message_size: self.max_message_size,
+            max_buffered: self.max_buffered,
+            authorize: self.authorize,
+            static_dir: self.static_dir.clone(),
+            timeouts: Timeouts {
+                handshake: self.handshake_timeout,
+                ping: self.ping_interval,
+                idle: self.idle_timeout,
+                close: self.close_timeout,
+            },
+            handshake: self.handshake(),
+        }
     }
 
     pub(crate) fn handshake(&self) -> HandshakeConfig {

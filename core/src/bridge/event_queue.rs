@@ -11,8 +11,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use super::batch::Batch;
-use super::{ConnId, Event};
+use crate::bridge::batch::Batch;
+use crate::bridge::event::Event;
+use crate::bridge::id::ConnId;
 
 /// What the loops queue: events, and barriers. A barrier marks the point after
 /// which a connection that broke the protocol may be closed: once the

@@ -6,14 +6,14 @@ use std::time::{Duration, Instant};
 
 use mio::net::TcpStream;
 
-use super::outbuf::OutBuf;
-use super::registry::ConnMeta;
-use super::stats::CloseCause;
-use super::ConnId;
+use crate::bridge::id::ConnId;
+use crate::bridge::registry::ConnMeta;
+use crate::bridge::stats::CloseCause;
 use crate::http::RequestParser;
 use crate::protocol::close::CloseState;
 use crate::protocol::decoder::Decoder;
 use crate::protocol::frame::{encode_close, write_header, OpCode, MAX_SERVER_HEADER};
+use crate::reactor::outbuf::OutBuf;
 
 /// Where a connection is in its life.
 pub(crate) enum Phase {
@@ -76,6 +76,7 @@ pub(crate) struct Conn {
 }
 
 /// Timeouts a connection's deadlines derive from.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Timeouts {
     pub handshake: Duration,
     pub ping: Option<Duration>,

@@ -7,15 +7,15 @@
 //!
 //! The state is a few thread-local cells: this runs once per message.
 
-use std::any::Any;
 use std::cell::Cell;
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr;
 use std::sync::Arc;
 
-use super::outbuf::OutBuf;
-use super::shared::Shared;
-use super::ConnId;
+use crate::bridge::event::HandlerPanic;
+use crate::bridge::id::ConnId;
+use crate::reactor::outbuf::OutBuf;
+use crate::reactor::shared::Shared;
 
 thread_local! {
     /// The open door while a handler runs inside the loop, else null.
@@ -40,9 +40,6 @@ pub(crate) struct Sent {
     pub bytes: u64,
 }
 
-/// A handler's panic, held until the loop's turn is over.
-pub(crate) type Panic = Box<dyn Any + Send>;
-
 /// Runs `handler` (a `serve` handler, inside the loop of `server`) with `id`'s
 /// output open to `send`. Returns what was sent that way, and the handler's
 /// panic if it panicked: unwinding through the loop would leave it half-way
@@ -52,7 +49,7 @@ pub(crate) fn open(
     id: ConnId,
     out: &mut OutBuf,
     handler: impl FnOnce(),
-) -> (Sent, Option<Panic>) {
+) -> (Sent, Option<HandlerPanic>) {
     let mut door = Door {
         id,
         server,

@@ -4,11 +4,10 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use super::pool;
-use super::ConnId;
+use crate::bridge::id::ConnId;
 use crate::protocol::frame::{write_header, OpCode, MAX_SERVER_HEADER};
 
-use super::MessageKind;
+use crate::bridge::event::MessageKind;
 
 pub(crate) enum Command {
     /// A connection accepted by another loop, handed to this one.
@@ -75,13 +74,4 @@ pub(crate) fn header(kind: MessageKind, len: usize) -> ([u8; MAX_SERVER_HEADER],
     let mut header = [0u8; MAX_SERVER_HEADER];
     let n = write_header(&mut header, true, opcode, len as u64);
     (header, n as u8)
-}
-
-/// Encodes one unmasked, unfragmented server frame.
-pub(crate) fn encode(kind: MessageKind, data: &[u8]) -> Vec<u8> {
-    let (header, n) = header(kind, data.len());
-    let mut out = pool::buffer(n as usize + data.len());
-    out.extend_from_slice(&header[..n as usize]);
-    out.extend_from_slice(data);
-    out
 }

@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::io::{self, IoSlice, Write};
 use std::sync::Arc;
 
-use super::pool;
+use crate::fastpath::pool;
 
 /// Owned chunks grow to this size before a new one starts.
 const CHUNK: usize = 64 * 1024;

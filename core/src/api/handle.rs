@@ -2,22 +2,25 @@
 
 use std::net::SocketAddr;
 use std::os::fd::RawFd;
-use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::command::{encode, header, Command};
-use super::cork;
-use super::direct;
-use super::event::Handler;
-use super::event_queue::Taken;
-use super::pool;
-use super::registry::ConnMeta;
-use super::shared::Shared;
-use super::stats::Stats;
-use super::{ConnId, Error, Event, Incoming, MessageKind};
+use crate::api::error::Error;
+use crate::bridge::command::{header, Command};
+use crate::bridge::event::Event;
+use crate::bridge::event::Incoming;
+use crate::bridge::event::MessageKind;
+use crate::bridge::event_queue::Taken;
+use crate::bridge::id::ConnId;
+use crate::bridge::registry::ConnMeta;
+use crate::bridge::stats::Stats;
+use crate::fastpath::cork;
+use crate::fastpath::direct;
+use crate::fastpath::hand_over::hand_over;
+use crate::fastpath::pool;
 use crate::protocol::close::is_valid_wire_code;
+use crate::reactor::shared::Shared;
 
 /// Facts about one open connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -194,7 +197,7 @@ impl Handle {
             return Ok(());
         }
         self.check_live(id)?;
-        let frame = encode(kind, data);
+        let frame = pool::encode(kind, data);
         self.to_loop(id, || Command::Send {
             id,
             frame,
@@ -289,7 +292,7 @@ impl Handle {
     ) -> Result<(), Error> {
         check_payload(kind, data)?;
         self.check_running()?;
-        let frame: Arc<[u8]> = encode(kind, data).into();
+        let frame: Arc<[u8]> = pool::encode(kind, data).into();
         for index in 0..self.shared.loops.len() {
             let command = Command::Publish {
                 topic: topic.clone(),
@@ -327,7 +330,7 @@ impl Handle {
         if ids.is_empty() {
             return Ok(0);
         }
-        let frame: Arc<[u8]> = encode(kind, data).into();
+        let frame: Arc<[u8]> = pool::encode(kind, data).into();
         for index in 0..self.shared.loops.len() {
             let mine: Vec<ConnId> = ids
                 .iter()
@@ -508,21 +511,4 @@ fn check_payload(kind: MessageKind, data: &[u8]) -> Result<(), Error> {
         return Err(Error::InvalidUtf8);
     }
     Ok(())
-}
-
-/// Hands events taken from the queue to `handler`, keeping their message
-/// buffers for this thread's next sends. If the handler panics, the events
-/// after that one go back to the front of the queue before the panic goes on.
-pub(crate) fn hand_over(shared: &Shared, handler: Handler<'_>, events: &mut Vec<Event>) {
-    let mut events = events.drain(..);
-    while let Some(event) = events.next() {
-        let handled = panic::catch_unwind(AssertUnwindSafe(|| handler(Incoming::from(&event))));
-        if let Event::Message { data, .. } = event {
-            pool::give(data);
-        }
-        if let Err(panic) = handled {
-            shared.events.requeue(events.collect());
-            panic::resume_unwind(panic);
-        }
-    }
 }

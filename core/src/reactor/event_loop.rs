@@ -11,17 +11,18 @@ use std::time::{Duration, Instant};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 
-use super::batch::Batch;
-use super::command::Command;
-use super::conn::{Conn, Phase, Timeouts};
-use super::event::Handler;
-use super::shared::{LoopShared, Shared};
-use super::socket_writer::SocketWriter;
-use super::stats::{bump, CloseCause};
-use super::timer::{TimerKey, TimerWheel};
-use super::ConnId;
+use crate::bridge::batch::Batch;
+use crate::bridge::command::Command;
+use crate::bridge::event::{Handler, HandlerPanic};
+use crate::bridge::id::ConnId;
+use crate::bridge::loop_shared::LoopShared;
+use crate::bridge::stats::{bump, CloseCause};
 use crate::http::RequestParser;
 use crate::protocol::handshake::HandshakeConfig;
+use crate::reactor::conn::{Conn, Phase};
+use crate::reactor::shared::Shared;
+use crate::reactor::timer::{TimerKey, TimerWheel};
+use crate::transport::socket_writer::SocketWriter;
 
 pub(crate) const WAKER: Token = Token(usize::MAX);
 const LISTENER_BASE: usize = usize::MAX - 1024;
@@ -43,36 +44,36 @@ pub(crate) fn listener_token(i: usize) -> Token {
 }
 
 pub(crate) struct EventLoop {
-    pub(super) index: usize,
-    pub(super) poll: Poll,
-    pub(super) shared: Arc<Shared>,
-    pub(super) listeners: Vec<TcpListener>,
-    pub(super) conns: Vec<Option<Conn>>,
-    pub(super) generations: Vec<u32>,
-    pub(super) free: Vec<usize>,
-    pub(super) live: usize,
-    pub(super) timers: TimerWheel,
-    pub(super) timeouts: Timeouts,
-    pub(super) handshake: HandshakeConfig,
-    pub(super) topics: HashMap<Arc<str>, HashSet<ConnId>>,
-    pub(super) scratch: Vec<u8>,
-    pub(super) batch: Batch,
+    pub(crate) index: usize,
+    pub(crate) poll: Poll,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) listeners: Vec<TcpListener>,
+    pub(crate) conns: Vec<Option<Conn>>,
+    pub(crate) generations: Vec<u32>,
+    pub(crate) free: Vec<usize>,
+    pub(crate) live: usize,
+    pub(crate) timers: TimerWheel,
+    pub(crate) timeouts: crate::reactor::conn::Timeouts,
+    pub(crate) handshake: HandshakeConfig,
+    pub(crate) topics: HashMap<Arc<str>, HashSet<ConnId>>,
+    pub(crate) scratch: Vec<u8>,
+    pub(crate) batch: Batch,
     /// Bytes read since the batch was last empty (see `EARLY_PUSH_BYTES`).
-    pub(super) unqueued: usize,
+    pub(crate) unqueued: usize,
     /// During a turn with a handler: messages may go to it as they are decoded
     /// (nothing older waits in the queue).
-    pub(super) direct: bool,
+    pub(crate) direct: bool,
     /// Messages handed to the handler in the current turn.
-    pub(super) delivered: usize,
+    pub(crate) delivered: usize,
     /// The handler panicked during the turn (see `direct::open`).
-    pub(super) handler_panic: Option<super::direct::Panic>,
-    pub(super) dirty: Vec<usize>,
-    pub(super) stalled: Vec<usize>,
-    pub(super) commands: Vec<Command>,
-    pub(super) next_loop: usize,
-    pub(super) accept_paused_until: Option<Instant>,
-    pub(super) shutting_down: bool,
-    pub(super) now: Instant,
+    pub(crate) handler_panic: Option<HandlerPanic>,
+    pub(crate) dirty: Vec<usize>,
+    pub(crate) stalled: Vec<usize>,
+    pub(crate) commands: Vec<Command>,
+    pub(crate) next_loop: usize,
+    pub(crate) accept_paused_until: Option<Instant>,
+    pub(crate) shutting_down: bool,
+    pub(crate) now: Instant,
 }
 
 impl EventLoop {
@@ -83,14 +84,8 @@ impl EventLoop {
         listeners: Vec<TcpListener>,
     ) -> EventLoop {
         let now = Instant::now();
-        let c = &shared.config;
-        let timeouts = Timeouts {
-            handshake: c.handshake_timeout,
-            ping: c.ping_interval,
-            idle: c.idle_timeout,
-            close: c.close_timeout,
-        };
-        let handshake = c.handshake();
+        let timeouts = shared.settings.timeouts;
+        let handshake = shared.settings.handshake.clone();
         EventLoop {
             index,
             poll,
@@ -120,7 +115,7 @@ impl EventLoop {
         }
     }
 
-    pub(super) fn me(&self) -> &LoopShared {
+    pub(crate) fn me(&self) -> &LoopShared {
         &self.shared.loops[self.index]
     }
 
@@ -255,14 +250,14 @@ impl EventLoop {
     }
 
     /// Takes ownership of an accepted socket.
-    pub(super) fn adopt(&mut self, mut stream: TcpStream, peer: std::net::SocketAddr) {
+    pub(crate) fn adopt(&mut self, mut stream: TcpStream, peer: std::net::SocketAddr) {
         bump(&self.me().stats.accepted, 1);
         if self.shutting_down {
             return;
         }
         let slot = match self.free.pop() {
             Some(slot) => slot,
-            None if self.conns.len() < super::id::MAX_SLOTS => {
+            None if self.conns.len() < crate::bridge::id::MAX_SLOTS => {
                 self.conns.push(None);
                 self.generations.push(0);
                 self.conns.len() - 1
@@ -284,7 +279,7 @@ impl EventLoop {
         let _ = stream.set_nodelay(true);
         let id = ConnId::new(self.index, slot, generation);
         let parser = Box::new(RequestParser::new(self.handshake.max_head_size));
-        let max_message = self.shared.config.max_message_size;
+        let max_message = self.shared.settings.max_message_size;
         self.conns[slot] = Some(Conn::new(stream, id, peer, parser, max_message, self.now));
         self.live += 1;
         self.arm(slot);
@@ -358,10 +353,10 @@ impl EventLoop {
     }
 
     /// Ends a connection whose TCP is gone or unusable: no close handshake.
-    pub(super) fn abort(&mut self, slot: usize, why: &str) {
+    pub(crate) fn abort(&mut self, slot: usize, why: &str) {
         if let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) {
             if conn.outcome.is_none() {
-                conn.outcome = Some(super::conn::Outcome {
+                conn.outcome = Some(crate::reactor::conn::Outcome {
                     code: crate::protocol::close::code::ABNORMAL,
                     reason: why.to_string(),
                     clean: false,
@@ -372,7 +367,7 @@ impl EventLoop {
         self.remove(slot);
     }
 
-    pub(super) fn mark_dirty(&mut self, slot: usize) {
+    pub(crate) fn mark_dirty(&mut self, slot: usize) {
         if let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) {
             if !conn.dirty {
                 conn.dirty = true;
@@ -405,7 +400,7 @@ impl EventLoop {
             meta.buffered.store(conn.out.len(), Ordering::Relaxed);
         }
         match result {
-            Ok(super::outbuf::Flushed::All) => {
+            Ok(crate::reactor::outbuf::Flushed::All) => {
                 if conn.write_interest {
                     conn.write_interest = false;
                     let _ = self.poll.registry().reregister(
@@ -426,7 +421,7 @@ impl EventLoop {
                     _ => {}
                 }
             }
-            Ok(super::outbuf::Flushed::WouldBlock) => {
+            Ok(crate::reactor::outbuf::Flushed::WouldBlock) => {
                 if !conn.write_interest {
                     conn.write_interest = true;
                     let interest = Interest::READABLE | Interest::WRITABLE;
@@ -453,7 +448,7 @@ impl EventLoop {
     }
 
     /// Schedules the connection's next deadline if it is earlier than the one armed.
-    pub(super) fn arm(&mut self, slot: usize) {
+    pub(crate) fn arm(&mut self, slot: usize) {
         let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
             return;
         };

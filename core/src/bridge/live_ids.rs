@@ -8,8 +8,8 @@
 use std::ptr::null_mut;
 use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 
-use super::id::MAX_SLOTS;
-use super::ConnId;
+use crate::bridge::id::ConnId;
+use crate::bridge::id::MAX_SLOTS;
 
 const CHUNK_SLOTS: usize = 4096;
 type Chunk = [AtomicU64; CHUNK_SLOTS];

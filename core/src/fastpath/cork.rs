@@ -16,9 +16,9 @@
 use std::cell::RefCell;
 use std::sync::{Arc, Weak};
 
-use super::command::Command;
-use super::direct;
-use super::shared::Shared;
+use crate::bridge::command::Command;
+use crate::fastpath::direct;
+use crate::reactor::shared::Shared;
 
 /// Corked commands after which the loops are woken anyway.
 const MAX_CORKED: usize = 256;

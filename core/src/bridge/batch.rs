@@ -2,8 +2,9 @@
 //! barriers among them. Keeping the events in a plain `Vec<Event>` lets an
 //! inline `wait` hand the whole batch to the caller by swapping vectors.
 
-use super::event_queue::Queued;
-use super::{ConnId, Event};
+use crate::bridge::event::Event;
+use crate::bridge::event_queue::Queued;
+use crate::bridge::id::ConnId;
 
 #[derive(Default)]
 pub(crate) struct Batch {
@@ -52,7 +53,7 @@ impl Batch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::Close;
+    use crate::bridge::event::Close;
 
     fn close(id: ConnId) -> Event {
         Event::Close(Close {

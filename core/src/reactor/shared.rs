@@ -1,0 +1,47 @@
+//! State shared by the loops and every application handle.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::bridge::event_queue::EventQueue;
+use crate::bridge::id::ConnId;
+use crate::bridge::loop_shared::LoopShared;
+use crate::fastpath::inline::Inline;
+use crate::reactor::settings::Settings;
+
+pub(crate) struct Shared {
+    pub settings: Settings,
+    pub loops: Vec<LoopShared>,
+    pub events: EventQueue,
+    /// user → its connections, for `send_to_user`.
+    pub users: Mutex<HashMap<Arc<str>, Vec<ConnId>>>,
+    /// Open WebSocket connections over all loops, for `max_connections`.
+    pub open: AtomicUsize,
+    pub shutting_down: AtomicBool,
+    pub local_addrs: Vec<SocketAddr>,
+    /// The loop, in inline mode (`threads(0)`): driven by `Handle::wait`.
+    pub inline: std::sync::OnceLock<Inline>,
+}
+
+impl Shared {
+    pub(crate) fn loop_of(&self, id: ConnId) -> Option<&LoopShared> {
+        self.loops.get(id.loop_index())
+    }
+
+    pub(crate) fn lock_users(&self) -> MutexGuard<'_, HashMap<Arc<str>, Vec<ConnId>>> {
+        self.users.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Forgets a closed connection's user binding.
+    pub(crate) fn unbind(&self, id: ConnId, user: &Arc<str>) {
+        let mut users = self.lock_users();
+        if let Some(ids) = users.get_mut(user) {
+            ids.retain(|&other| other != id);
+            if ids.is_empty() {
+                users.remove(user);
+            }
+        }
+    }
+}

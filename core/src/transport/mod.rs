@@ -1,0 +1,5 @@
+//! The byte stream under a connection: today plain TCP. The loops read,
+//! write (vectored) and shut down through this layer only, so an encrypted
+//! stream can take the same place.
+
+pub(crate) mod socket_writer;
