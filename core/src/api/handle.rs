@@ -106,7 +106,7 @@ impl Handle {
             None => {
                 let mut events = Vec::new();
                 let n = self.settle(self.shared.events.take(&mut events, SERVE_BATCH, timeout));
-                hand_over(&self.shared, &mut handler, &mut events);
+                hand_over(&self.shared.events, &mut handler, &mut events);
                 n
             }
         }

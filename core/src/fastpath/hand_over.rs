@@ -5,13 +5,13 @@
 use std::panic::{self, AssertUnwindSafe};
 
 use crate::bridge::event::{Event, Handler, Incoming};
+use crate::bridge::event_queue::EventQueue;
 use crate::fastpath::pool;
-use crate::reactor::shared::Shared;
 
 /// Hands events taken from the queue to `handler`, keeping their message
 /// buffers for this thread's next sends. If the handler panics, the events
 /// after that one go back to the front of the queue before the panic goes on.
-pub(crate) fn hand_over(shared: &Shared, handler: Handler<'_>, events: &mut Vec<Event>) {
+pub(crate) fn hand_over(queue: &EventQueue, handler: Handler<'_>, events: &mut Vec<Event>) {
     let mut events = events.drain(..);
     while let Some(event) = events.next() {
         let handled = panic::catch_unwind(AssertUnwindSafe(|| handler(Incoming::from(&event))));
@@ -19,7 +19,7 @@ pub(crate) fn hand_over(shared: &Shared, handler: Handler<'_>, events: &mut Vec<
             pool::give(data);
         }
         if let Err(panic) = handled {
-            shared.events.requeue(events.collect());
+            queue.requeue(events.collect());
             panic::resume_unwind(panic);
         }
     }

@@ -161,7 +161,7 @@ impl Inline {
                     true,
                 ),
             };
-            hand_over(shared, handler, &mut owned);
+            hand_over(&shared.events, handler, &mut owned);
             handled
         })
     }
