@@ -4,8 +4,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mio::net::TcpStream;
-
 use crate::bridge::id::ConnId;
 use crate::bridge::registry::ConnMeta;
 use crate::bridge::stats::CloseCause;
@@ -14,6 +12,7 @@ use crate::protocol::close::CloseState;
 use crate::protocol::decoder::Decoder;
 use crate::protocol::frame::{encode_close, write_header, OpCode, MAX_SERVER_HEADER};
 use crate::reactor::outbuf::OutBuf;
+use crate::transport::tcp::Transport;
 
 /// Where a connection is in its life.
 pub(crate) enum Phase {
@@ -52,7 +51,7 @@ pub(crate) struct Outcome {
 }
 
 pub(crate) struct Conn {
-    pub socket: TcpStream,
+    pub socket: Transport,
     pub id: ConnId,
     pub peer: SocketAddr,
     pub phase: Phase,
@@ -86,7 +85,7 @@ pub(crate) struct Timeouts {
 
 impl Conn {
     pub(crate) fn new(
-        socket: TcpStream,
+        socket: Transport,
         id: ConnId,
         peer: SocketAddr,
         parser: Box<RequestParser>,

@@ -22,7 +22,7 @@ use crate::protocol::handshake::HandshakeConfig;
 use crate::reactor::conn::{Conn, Phase};
 use crate::reactor::shared::Shared;
 use crate::reactor::timer::{TimerKey, TimerWheel};
-use crate::transport::socket_writer::SocketWriter;
+use crate::transport::tcp::Transport;
 
 pub(crate) const WAKER: Token = Token(usize::MAX);
 const LISTENER_BASE: usize = usize::MAX - 1024;
@@ -280,7 +280,14 @@ impl EventLoop {
         let id = ConnId::new(self.index, slot, generation);
         let parser = Box::new(RequestParser::new(self.handshake.max_head_size));
         let max_message = self.shared.settings.max_message_size;
-        self.conns[slot] = Some(Conn::new(stream, id, peer, parser, max_message, self.now));
+        self.conns[slot] = Some(Conn::new(
+            Transport::new(stream),
+            id,
+            peer,
+            parser,
+            max_message,
+            self.now,
+        ));
         self.live += 1;
         self.arm(slot);
     }
@@ -395,7 +402,7 @@ impl EventLoop {
             return;
         };
         conn.dirty = false;
-        let result = conn.out.flush_to(&mut SocketWriter::of(&conn.socket));
+        let result = conn.out.flush_to(&mut conn.socket);
         if let Some(meta) = &conn.meta {
             meta.buffered.store(conn.out.len(), Ordering::Relaxed);
         }

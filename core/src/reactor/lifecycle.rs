@@ -20,7 +20,6 @@ use crate::protocol::handshake::{response_101, validate, Negotiated};
 use crate::reactor::conn::{Conn, Outcome, Pending, Phase};
 use crate::reactor::event_loop::EventLoop;
 use crate::reactor::static_files;
-use crate::transport::socket_writer::SocketWriter;
 
 impl EventLoop {
     /// Bytes arrived for `slot`.
@@ -282,7 +281,7 @@ impl EventLoop {
                     let mut frame = Vec::new();
                     encode_close(&mut frame, code::GOING_AWAY, "idle timeout");
                     conn.out.push_bytes(&[&frame]);
-                    let _ = conn.out.flush_to(&mut SocketWriter::of(&conn.socket));
+                    let _ = conn.out.flush_to(&mut conn.socket);
                     conn.outcome = Some(Outcome {
                         code: code::ABNORMAL,
                         reason: "idle timeout".into(),
@@ -386,7 +385,7 @@ impl EventLoop {
         if backlog > max_buffered {
             // Over the limit only because of this loop iteration's burst? Let the
             // socket take what it can before judging the reader.
-            let _ = conn.out.flush_to(&mut SocketWriter::of(&conn.socket));
+            let _ = conn.out.flush_to(&mut conn.socket);
             backlog = conn.out.len();
         }
         push(conn);
