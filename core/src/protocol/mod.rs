@@ -2,6 +2,7 @@
 
 pub mod close;
 pub mod decoder;
+pub mod extension;
 pub mod frame;
 pub mod handshake;
 pub mod mask;
