@@ -251,115 +251,6 @@ impl Handle {
         self.fan_out(None, kind, data, except)
     }
 
-    /// Adds the connection to a topic.
-    pub fn subscribe(&self, id: ConnId, topic: &str) -> Result<(), Error> {
-        self.check_live(id)?;
-        self.to_loop(id, || Command::Subscribe {
-            id,
-            topic: topic.into(),
-        })
-    }
-
-    /// Removes the connection from a topic (no error if it was not subscribed).
-    pub fn unsubscribe(&self, id: ConnId, topic: &str) -> Result<(), Error> {
-        self.check_live(id)?;
-        self.to_loop(id, || Command::Unsubscribe {
-            id,
-            topic: topic.into(),
-        })
-    }
-
-    /// Sends one message to every subscriber of `topic`, except `except`. The frame is
-    /// encoded once and the same bytes are queued for every subscriber.
-    pub fn publish(
-        &self,
-        topic: &str,
-        kind: MessageKind,
-        data: &[u8],
-        except: Option<ConnId>,
-    ) -> Result<(), Error> {
-        self.fan_out(Some(topic.into()), kind, data, except)
-    }
-
-    /// Encodes once and hands the same bytes to every loop, for a topic's
-    /// subscribers or (`None`) for every open connection.
-    fn fan_out(
-        &self,
-        topic: Option<Arc<str>>,
-        kind: MessageKind,
-        data: &[u8],
-        except: Option<ConnId>,
-    ) -> Result<(), Error> {
-        check_payload(kind, data)?;
-        self.check_running()?;
-        let frame: Arc<[u8]> = pool::encode(kind, data).into();
-        for index in 0..self.shared.loops.len() {
-            let command = Command::Publish {
-                topic: topic.clone(),
-                frame: frame.clone(),
-                payload: data.len(),
-                except,
-            };
-            self.deliver(index, command);
-        }
-        Ok(())
-    }
-
-    /// Binds the connection to `user` (replacing an earlier binding). A user may have
-    /// many connections (tabs); the binding ends when the connection closes.
-    pub fn bind_user(&self, id: ConnId, user: &str) -> Result<(), Error> {
-        let meta = self.live(id)?;
-        self.bind(&meta, user);
-        Ok(())
-    }
-
-    /// Removes the connection's user binding (no error if it had none).
-    pub fn unbind_user(&self, id: ConnId) -> Result<(), Error> {
-        let meta = self.live(id)?;
-        if let Some(old) = meta.set_user(None) {
-            self.shared.unbind(id, &old);
-        }
-        Ok(())
-    }
-
-    /// Sends one message to every connection bound to `user`; returns how many.
-    pub fn send_to_user(&self, user: &str, kind: MessageKind, data: &[u8]) -> Result<usize, Error> {
-        check_payload(kind, data)?;
-        self.check_running()?;
-        let ids = self.user_connections(user);
-        if ids.is_empty() {
-            return Ok(0);
-        }
-        let frame: Arc<[u8]> = pool::encode(kind, data).into();
-        for index in 0..self.shared.loops.len() {
-            let mine: Vec<ConnId> = ids
-                .iter()
-                .copied()
-                .filter(|id| id.loop_index() == index)
-                .collect();
-            if !mine.is_empty() {
-                self.deliver(
-                    index,
-                    Command::SendMany {
-                        ids: mine,
-                        frame: frame.clone(),
-                        payload: data.len(),
-                    },
-                );
-            }
-        }
-        Ok(ids.len())
-    }
-
-    /// The open connections bound to `user`.
-    pub fn user_connections(&self, user: &str) -> Vec<ConnId> {
-        self.shared
-            .lock_users()
-            .get(user)
-            .cloned()
-            .unwrap_or_default()
-    }
-
     /// Facts about an open connection.
     pub fn info(&self, id: ConnId) -> Result<ConnInfo, Error> {
         let m = self.live(id)?;
@@ -435,31 +326,14 @@ impl Handle {
         })
     }
 
-    fn bind(&self, meta: &ConnMeta, user: &str) {
-        let user: Arc<str> = user.into();
-        let mut users = self.shared.lock_users();
-        if let Some(old) = meta.set_user(Some(user.clone())) {
-            if let Some(ids) = users.get_mut(&old) {
-                ids.retain(|&other| other != meta.id);
-                if ids.is_empty() {
-                    users.remove(&old);
-                }
-            }
-        }
-        let ids = users.entry(user).or_default();
-        if !ids.contains(&meta.id) {
-            ids.push(meta.id);
-        }
-    }
-
-    fn check_running(&self) -> Result<(), Error> {
+    pub(super) fn check_running(&self) -> Result<(), Error> {
         if self.shared.shutting_down.load(Ordering::Acquire) {
             return Err(Error::ShutDown);
         }
         Ok(())
     }
 
-    fn live(&self, id: ConnId) -> Result<Arc<ConnMeta>, Error> {
+    pub(super) fn live(&self, id: ConnId) -> Result<Arc<ConnMeta>, Error> {
         self.check_running()?;
         self.shared
             .loop_of(id)
@@ -467,7 +341,7 @@ impl Handle {
             .ok_or(Error::UnknownConnection(id))
     }
 
-    fn check_live(&self, id: ConnId) -> Result<(), Error> {
+    pub(super) fn check_live(&self, id: ConnId) -> Result<(), Error> {
         self.check_running()?;
         match self.shared.loop_of(id) {
             Some(l) if l.registry.is_live(id) => Ok(()),
@@ -485,7 +359,7 @@ impl Handle {
 
     /// Queues the command `make` builds for `id`'s loop. Built late, by the
     /// queue itself, so that it can be built in its slot (see `cork::deliver`).
-    fn to_loop(&self, id: ConnId, make: impl FnOnce() -> Command) -> Result<(), Error> {
+    pub(super) fn to_loop(&self, id: ConnId, make: impl FnOnce() -> Command) -> Result<(), Error> {
         self.shared
             .loop_of(id)
             .ok_or(Error::UnknownConnection(id))?;
@@ -493,7 +367,7 @@ impl Handle {
         Ok(())
     }
 
-    fn deliver(&self, index: usize, command: Command) {
+    pub(super) fn deliver(&self, index: usize, command: Command) {
         cork::deliver(&self.shared, index, || command);
     }
 }
@@ -506,7 +380,7 @@ fn claim(meta: &ConnMeta) -> Result<(), Error> {
         .map_err(|_| Error::NotPending(meta.id))
 }
 
-fn check_payload(kind: MessageKind, data: &[u8]) -> Result<(), Error> {
+pub(super) fn check_payload(kind: MessageKind, data: &[u8]) -> Result<(), Error> {
     if kind == MessageKind::Text && std::str::from_utf8(data).is_err() {
         return Err(Error::InvalidUtf8);
     }
