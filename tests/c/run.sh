@@ -32,7 +32,12 @@ mkdir -p "$BUILD" "$LOGS"
 CC="${CC:-cc}"
 CFLAGS=(-std=c11 -Wall -Wextra -Werror -g -O1 -pthread -I"$ROOT/include")
 LDFLAGS=(-L"$RELEASE" -lswitchboard -Wl,-rpath,"$RELEASE")
-MEMCHECK=(valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite
+# Leaks are errors: a block still allocated at exit that live memory no longer points to
+# (definitely or indirectly lost) or points into only past its start (possibly lost). The
+# library frees all it allocates, so none is expected.
+MEMCHECK=(valgrind -q --error-exitcode=1 --leak-check=full
+          --errors-for-leak-kinds=definite,indirect,possible
+          --show-leak-kinds=definite,indirect,possible
           --trace-children=no)
 
 passed=0
@@ -63,6 +68,11 @@ check() {
 }
 
 finish() {
+  if [ $((passed + failed)) -eq 0 ]; then
+    echo "FAIL no check ran${FILTER:+ (no name matches \"$FILTER\")}"
+    failed=1
+    failures+=("(no check ran)")
+  fi
   if [ "$failed" -gt 0 ]; then echo "failed: ${failures[*]}"; fi
   echo "$passed passed, $failed failed"
   [ "$failed" -eq 0 ]
