@@ -153,7 +153,7 @@ async def refused(url, path, status, body, **kwargs):
         got = e.response.status_code
         check(got == status, f"{path}: expected HTTP {status}, got {got}")
         if body is not None:
-            got = bytes(e.response.body).rstrip(b"\r\n")  # the server ends it with a newline
+            got = bytes(e.response.body)  # exactly as the application gave it
             check(got == body, f"{path}: body {e.response.body!r}")
 
 

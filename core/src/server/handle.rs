@@ -17,7 +17,7 @@ use super::registry::ConnMeta;
 use super::shared::Shared;
 use super::stats::Stats;
 use super::{ConnId, Error, Event, Incoming, MessageKind};
-use crate::protocol::close::is_valid_wire_code;
+use crate::protocol::close::is_server_code;
 
 /// Facts about one open connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -224,7 +224,7 @@ impl Handle {
 
     /// Starts the close handshake with `code` and `reason` (at most 123 bytes).
     pub fn close(&self, id: ConnId, code: u16, reason: &str) -> Result<(), Error> {
-        if !is_valid_wire_code(code) || code == 1010 {
+        if !is_server_code(code) {
             return Err(Error::InvalidCloseCode(code));
         }
         if reason.len() > 123 {
