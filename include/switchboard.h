@@ -636,7 +636,8 @@ sb_result sb_config_no_matching_subprotocol(struct sb_config *config,
 
 /**
  * Adds an allowed `Origin`: exact (`"https://app.example.com"`) or a pattern
- * (`"*.example.com"`, `"*"` for any present origin). With none, every origin is allowed.
+ * (`"*.example.com"`, `"*"` for any present origin). With none, only the same
+ * origin is allowed: an `Origin` whose host and port are the request's `Host`.
  *
  * # Safety
  * `config` is NULL or a live config; `pattern` is NULL or a NUL-terminated string.

@@ -10,12 +10,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ADDR="${1:-127.0.0.1:8080}"
 cd "$ROOT"
 scripts/setup.sh
-if ! command -v cargo >/dev/null && [ -x "$HOME/.cargo/bin/cargo" ]; then
-  export PATH="$HOME/.cargo/bin:$PATH"
-fi
-command -v cargo >/dev/null || { echo "run-demo: a Rust toolchain (cargo) is required" >&2; exit 1; }
+# cargo by its path, with PATH left as it is: the PHP bindings' build script runs
+# again (slowly) whenever PATH differs from the last build's.
+CARGO="$(command -v cargo || echo "$HOME/.cargo/bin/cargo")"
+[ -x "$CARGO" ] || { echo "run-demo: a Rust toolchain (cargo) is required" >&2; exit 1; }
 
-cargo build --release -p switchboard-php
+"$CARGO" build --release -p switchboard-php
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 echo "open http://$ADDR/ in two browser tabs"
 exec php -d "extension=$TARGET/release/libswitchboard_php.so" php-ext/examples/chat.php "$ADDR"

@@ -82,9 +82,19 @@ fn rfc_example_end_to_end() {
     let request = parse(RFC_REQUEST.as_bytes());
     assert_eq!(request.path, "/chat");
     assert_eq!(request.query, "");
-    let config = HandshakeConfig {
+    // The RFC's page comes from http://example.com, another site than the
+    // server's: refused by default, accepted once that origin is allowed.
+    let default = HandshakeConfig {
         subprotocols: vec!["chat".into()],
         ..HandshakeConfig::default()
+    };
+    assert_eq!(validate(&request, &default).map_err(|e| e.status), Err(403));
+    let config = HandshakeConfig {
+        origins: OriginPolicy {
+            allowed: vec!["http://example.com".into()],
+            allow_missing: true,
+        },
+        ..default
     };
     let negotiated = validate(&request, &config);
     assert_eq!(
@@ -312,22 +322,22 @@ fn origin_patterns() {
         allowed: vec!["*.example.com".into()],
         allow_missing: true,
     };
-    assert!(policy.allows(Some("https://a.example.com")));
-    assert!(policy.allows(Some("http://b.c.example.com:8080")));
-    assert!(!policy.allows(Some("https://example.com.evil.com")));
-    assert!(!policy.allows(Some("https://evilexample.com")));
-    assert!(policy.allows(None));
+    assert!(policy.allows(Some("https://a.example.com"), Some("app.test")));
+    assert!(policy.allows(Some("http://b.c.example.com:8080"), Some("app.test")));
+    assert!(!policy.allows(Some("https://example.com.evil.com"), Some("app.test")));
+    assert!(!policy.allows(Some("https://evilexample.com"), Some("app.test")));
+    assert!(policy.allows(None, Some("app.test")));
     let strict = OriginPolicy {
         allow_missing: false,
         ..policy
     };
-    assert!(!strict.allows(None));
+    assert!(!strict.allows(None, Some("app.test")));
     let scheme = OriginPolicy {
         allowed: vec!["https://*.example.com".into()],
         allow_missing: true,
     };
-    assert!(scheme.allows(Some("https://a.example.com")));
-    assert!(!scheme.allows(Some("http://a.example.com")));
+    assert!(scheme.allows(Some("https://a.example.com"), Some("app.test")));
+    assert!(!scheme.allows(Some("http://a.example.com"), Some("app.test")));
 }
 
 fn with_protocols(

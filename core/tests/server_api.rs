@@ -258,3 +258,34 @@ fn configuration_errors_name_the_option() {
         .listen_str("nonsense")
         .is_err());
 }
+
+#[test]
+fn only_the_same_origin_connects_unless_origins_are_configured() {
+    let (_server, _handle, addr) = start(&config());
+    let same = format!("http://{addr}");
+    assert!(Client::connect_with(addr, "/", &[("Origin", &same)]).is_ok());
+    assert!(
+        Client::connect_with(addr, "/", &[]).is_ok(),
+        "no Origin: not a browser"
+    );
+    for cross in ["http://evil.test", "null", "http://127.0.0.1:1"] {
+        let refused = Client::connect_with(addr, "/", &[("Origin", cross)])
+            .err()
+            .unwrap_or_else(|| panic!("{cross} was accepted"));
+        assert!(refused.starts_with("HTTP/1.1 403"), "{cross}: {refused}");
+    }
+    let mut any = config();
+    any.allow_origin("*");
+    let (_server, _handle, addr) = start(&any);
+    assert!(Client::connect_with(addr, "/", &[("Origin", "http://evil.test")]).is_ok());
+    let mut listed = config();
+    listed.allow_origin("https://app.example.com");
+    let (_server, _handle, addr) = start(&listed);
+    assert!(Client::connect_with(addr, "/", &[("Origin", "https://app.example.com")]).is_ok());
+    let same = format!("http://{addr}");
+    let refused = Client::connect_with(addr, "/", &[("Origin", &same)]).err();
+    assert!(
+        refused.is_some_and(|r| r.starts_with("HTTP/1.1 403")),
+        "a configured list replaces the same-origin rule"
+    );
+}

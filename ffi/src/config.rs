@@ -313,7 +313,8 @@ pub unsafe extern "C" fn sb_config_no_matching_subprotocol(
 }
 
 /// Adds an allowed `Origin`: exact (`"https://app.example.com"`) or a pattern
-/// (`"*.example.com"`, `"*"` for any present origin). With none, every origin is allowed.
+/// (`"*.example.com"`, `"*"` for any present origin). With none, only the same
+/// origin is allowed: an `Origin` whose host and port are the request's `Host`.
 ///
 /// # Safety
 /// `config` is NULL or a live config; `pattern` is NULL or a NUL-terminated string.

@@ -157,7 +157,7 @@ impl Server {
 
     /// Starts the close handshake.
     ///
-    /// @throws \Switchboard\Exception for a code other than 1000-1003, 1007-1014,
+    /// @throws \Switchboard\Exception for a code other than 1000-1003, 1007-1009, 1011-1014,
     /// 3000-4999, or a reason longer than 123 bytes.
     #[php(defaults(code = 1000, reason = "\"\""))]
     pub fn close(&self, id: i64, code: i64, reason: &str) -> PhpResult<bool> {

@@ -11,7 +11,9 @@ $c = null;
 $s->on('open', function (int $id) {
     throw new LogicException('open failed');
 });
-$s->on('message', function (int $id, string $data) use ($s) {
+// What to do once the reply to a message is on its way (see below).
+$next = [];
+$s->on('message', function (int $id, string $data) use ($s, &$next) {
     match ($data) {
         'boom' => throw new RuntimeException('boom'),
         'type' => strlen(),
@@ -19,6 +21,7 @@ $s->on('message', function (int $id, string $data) use ($s) {
         'twice' => throw new Exception('first'),
         default => $s->send($id, "ok:$data"),
     };
+    $s->after(0.01, $next[$data]);
 });
 $s->after(0.05, function () use ($s, &$c) {
     $c = new TestClient(addr($s));
@@ -27,7 +30,7 @@ $s->after(0.05, function () use ($s, &$c) {
     $c->send('type');
     $c->send('a');
 });
-$s->after(0.3, function () use ($s, &$c) {
+$next['a'] = function () use ($s, &$c) {
     echo $c->recvData(), "\n";
     $s->on('error', function (Throwable $e, string $event, ?int $id) use ($s) {
         echo "error handler: ", get_class($e), ' ', $e->getMessage(), ' ', $e->getCode(), " in $event, id ", is_int($id) ? 'int' : 'null', "\n";
@@ -38,12 +41,16 @@ $s->after(0.3, function () use ($s, &$c) {
     $c->send('err');
     $c->send('twice');
     $c->send('b');
-});
-$s->after(0.6, function () use ($s, &$c) {
+};
+$next['b'] = function () use ($s, &$c) {
     echo $c->recvData(), "\n";
+    $s->after(0.01, fn () => $s->stop());
     throw new Exception('timer failed');
+};
+$s->after(30, function () use ($s) {
+    echo "timed out\n";
+    $s->stop();
 });
-$s->after(0.7, fn () => $s->stop());
 $s->run();
 echo "done\n";
 --EXPECTF--

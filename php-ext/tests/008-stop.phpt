@@ -10,17 +10,20 @@ $c = new TestClient(addr($s));
 $c->handshake();
 $id = poll_for($s, 'open')['id'];
 
+// The client does not answer the close, so stop() waits out close_timeout (1 s in
+// test_server()) and returns; the bound leaves room for a loaded machine.
 $t = microtime(true);
 $s->stop();
-printf("stop returned within the close timeout: %s\n", microtime(true) - $t < 2.5 ? 'yes' : 'no');
+printf("stop returned within the close timeout: %s\n", microtime(true) - $t < 1 + 5 ? 'yes' : 'no');
 var_dump($c->recvClose());
 
 // The final close event is kept for poll(), then poll() returns [] at once.
 $events = $s->poll();
 var_dump(count($events), $events[0]['type'], $events[0]['id'] === $id, $events[0]['code']);
+// Without a deadline, a wait would never end: any bound shows that these did not wait.
 $t = microtime(true);
 var_dump($s->poll(), $s->poll(-1), $s->poll(PHP_INT_MAX));
-printf("empty polls were immediate: %s\n", microtime(true) - $t < 0.5 ? 'yes' : 'no');
+printf("empty polls were immediate: %s\n", microtime(true) - $t < 5 ? 'yes' : 'no');
 
 var_dump(
     $s->send($id, 'x'),

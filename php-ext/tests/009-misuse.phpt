@@ -35,6 +35,7 @@ attempt('closed id', fn () => [$s->send($id, 'x'), $s->info($id), $s->subscribe(
 // Bad arguments throw even for unknown ids.
 attempt('close code 999', fn () => $s->close($id, 999));
 attempt('close code 1005', fn () => $s->close($id, 1005));
+attempt('close code 1010', fn () => $s->close($id, 1010));
 attempt('close code 70000', fn () => $s->close($id, 70000));
 attempt('long reason', fn () => $s->close($id, 1000, str_repeat('r', 124)));
 attempt('reject 200', fn () => $s->reject($id, 200));
@@ -82,6 +83,7 @@ close event: 1006
 closed id: [false,null,false]
 close code 999: Switchboard\Exception: close code 999 is not allowed (use %s)
 close code 1005: Switchboard\Exception: close code 1005 is not allowed (use %s)
+close code 1010: Switchboard\Exception: close code 1010 is not allowed (use %s)
 close code 70000: Switchboard\Exception: close code 70000 is not allowed (use %s)
 long reason: Switchboard\Exception: close reason is 124 bytes; at most 123 are allowed
 reject 200: Switchboard\Exception: HTTP status 200 is not a refusal (use 400-599)

@@ -13,10 +13,13 @@ try {
 }
 
 $later = [];
-$s->on('handshake', function (int $id, array $req) use (&$later) {
+$seen = [];
+$opened = [];
+$s->on('handshake', function (int $id, array $req) use (&$later, &$seen) {
     parse_str($req['query'], $q);
     $what = $q['t'] ?? '';
     echo "handshake $what\n";
+    $seen[$what] = true;
     return match (true) {
         ($req['cookies']['session'] ?? '') === 'good' =>
             ['user' => 'alice', 'headers' => ['Set-Cookie' => 'seen=1; HttpOnly'], 'subprotocol' => 'v2'],
@@ -30,33 +33,53 @@ $s->on('handshake', function (int $id, array $req) use (&$later) {
         default => ($later[] = [$id, $what]) ? null : null,
     };
 });
-$s->on('open', function (int $id, array $req) use ($s) {
+$s->on('open', function (int $id, array $req) use ($s, &$opened) {
+    parse_str($req['query'], $q);
+    $opened[$q['t'] ?? ''] = true;
     $info = $s->info($id);
     echo "open {$req['query']} user=", json_encode($info['user']), " protocol=", json_encode($info['subprotocol']), "\n";
 });
 $s->on('close', fn (int $id, int $code) => print("close $code\n"));
 $s->on('error', fn (Throwable $e, string $event) => print("error in $event: {$e->getMessage()}\n"));
 
+// Driven by what the server has handled, polled every 10 ms: one client at a time,
+// the next once the last one's handshake was handled (and, if accepted at once,
+// opened), so that the log's order is fixed; then the deferred decisions, then the
+// clients' view once the deferred accept has opened.
+$order = ['cookie', 'token', 'deny', 'status', 'bad-type', 'bad-status', 'bad-header', 'throw', 'later-accept', 'later-reject'];
 $clients = [];
-$s->after(0.05, function () use ($s, &$clients) {
-    foreach (['cookie', 'token', 'deny', 'status', 'bad-type', 'bad-status', 'bad-header', 'throw', 'later-accept', 'later-reject'] as $t) {
+$decided = false;
+$s->every(0.01, function () use ($s, $order, &$clients, &$later, &$seen, &$opened, &$decided) {
+    $last = array_key_last($clients);
+    if ($last !== null && (!isset($seen[$last]) || (in_array($last, ['cookie', 'token'], true) && !isset($opened[$last])))) {
+        return;
+    }
+    if (count($clients) < count($order)) {
+        $t = $order[count($clients)];
         $headers = $t === 'cookie' ? ['Cookie' => 'session=good', 'Sec-WebSocket-Protocol' => 'v1, v2'] : [];
         $clients[$t] = new TestClient(addr($s), "/?t=$t", $headers);
-        usleep(20000); // keep the order of the log stable
+        return;
     }
-});
-$s->after(0.5, function () use ($s, &$later) {
-    foreach ($later as [$id, $what]) {
-        var_dump($what === 'later-accept' ? $s->accept($id, ['user' => 'bob']) : $s->reject($id, 429, 'slow down'));
-        var_dump($s->accept($id)); // decided already
+    if (!$decided) {
+        $decided = true;
+        foreach ($later as [$id, $what]) {
+            var_dump($what === 'later-accept' ? $s->accept($id, ['user' => 'bob']) : $s->reject($id, 429, 'slow down'));
+            var_dump($s->accept($id)); // decided already
+        }
+        return;
     }
-});
-$s->after(0.8, function () use ($s, &$clients) {
+    if (!isset($opened['later-accept'])) {
+        return;
+    }
     foreach ($clients as $t => $c) {
         echo "$t: ", $c->handshake(), ' ', $c->header('Set-Cookie') ?? '-', "\n";
     }
     var_dump(count($s->userConnections('alice')), $s->sendToUser('alice', 'hi alice'));
     echo $clients['cookie']->recvData(), "\n";
+    $s->stop();
+});
+$s->after(30, function () use ($s) {
+    echo "timed out\n";
     $s->stop();
 });
 $s->run();

@@ -12,7 +12,7 @@ import signal
 import sys
 import traceback
 
-from clients import TIMEOUT, closed, dial, expect, refused
+from clients import TIMEOUT, check, closed, dial, expect, refused
 
 
 async def start(argv):
@@ -21,7 +21,7 @@ async def start(argv):
         stdout=asyncio.subprocess.PIPE)
     line = await asyncio.wait_for(proc.stdout.readline(), TIMEOUT * 3)
     text = line.decode().strip()
-    assert text.startswith("listening on "), f"unexpected first line {line!r}"
+    check(text.startswith("listening on "), f"unexpected first line {line!r}")
     return proc, "ws://" + text.split(" ")[2]
 
 
@@ -29,9 +29,9 @@ async def stop(proc, clients):
     proc.send_signal(signal.SIGTERM)
     for ws in clients:
         code, _ = await closed(ws)
-        assert code == 1001, f"expected 1001 at shutdown, got {code}"
+        check(code == 1001, f"expected 1001 at shutdown, got {code}")
     status = await asyncio.wait_for(proc.wait(), TIMEOUT * 3)
-    assert status == 0, f"exit status {status}"
+    check(status == 0, f"exit status {status}")
 
 
 async def echo(argv):
@@ -72,7 +72,7 @@ async def chat(argv):
         await refused(url, "/lobby?name=no%20spaces", 400, None)
         await bob.send(b"\x01")
         code, _ = await closed(bob)
-        assert code == 1003, f"binary message: expected 1003, got {code}"
+        check(code == 1003, f"binary message: expected 1003, got {code}")
         await stop(proc, [alice, carol])
     finally:
         if proc.returncode is None:

@@ -32,7 +32,12 @@ mkdir -p "$BUILD" "$LOGS"
 CC="${CC:-cc}"
 CFLAGS=(-std=c11 -Wall -Wextra -Werror -g -O1 -pthread -I"$ROOT/include")
 LDFLAGS=(-L"$RELEASE" -lswitchboard -Wl,-rpath,"$RELEASE")
-MEMCHECK=(valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite
+# Leaks are errors: a block still allocated at exit that live memory no longer points to
+# (definitely or indirectly lost) or points into only past its start (possibly lost). The
+# library frees all it allocates, so none is expected.
+MEMCHECK=(valgrind -q --error-exitcode=1 --leak-check=full
+          --errors-for-leak-kinds=definite,indirect,possible
+          --show-leak-kinds=definite,indirect,possible
           --trace-children=no)
 
 passed=0
@@ -63,6 +68,11 @@ check() {
 }
 
 finish() {
+  if [ $((passed + failed)) -eq 0 ]; then
+    echo "FAIL no check ran${FILTER:+ (no name matches \"$FILTER\")}"
+    failed=1
+    failures+=("(no check ran)")
+  fi
   if [ "$failed" -gt 0 ]; then echo "failed: ${failures[*]}"; fi
   echo "$passed passed, $failed failed"
   [ "$failed" -eq 0 ]
@@ -79,8 +89,8 @@ export SB_TEST_PYTHON="$PY" SB_TEST_CLIENTS="$HERE/clients.py"
 
 # --- build -----------------------------------------------------------------------------------
 echo "building libswitchboard (release)..."
-check "build: cargo build --release -p switchboard-ffi" 1200 \
-  bash -c "cd '$ROOT' && cargo build --release -p switchboard-ffi"
+check "build: make -C ffi (cargo build --release -p switchboard-ffi)" 1200 \
+  make -s -C "$ROOT/ffi"
 if [ ! -f "$RELEASE/libswitchboard.so" ]; then finish; fi
 
 check "rust: cargo test -p switchboard-ffi (unit tests, header check)" 1200 \
@@ -127,6 +137,15 @@ PREFIX="$BUILD/prefix"
 rm -rf "$PREFIX"
 check "install: make -C ffi install PREFIX=..." 1200 make -s -C "$ROOT/ffi" install PREFIX="$PREFIX"
 export PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig"
+# LIBDIR: libswitchboard.so -> its SONAME (libswitchboard.so.ABI) -> the versioned file.
+soname_links() {
+  local soname
+  soname=$(readelf -d "$1/libswitchboard.so" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
+  echo "SONAME: ${soname:-none}"
+  [[ $soname == libswitchboard.so.* ]] && [ "$(readlink "$1/libswitchboard.so")" = "$soname" ] &&
+    [ -f "$1/$(readlink "$1/$soname")" ] && [ ! -L "$1/$(readlink "$1/$soname")" ]
+}
+check "install: the library's SONAME and links" 10 bash -c "$(declare -f soname_links); soname_links '$PREFIX/lib'"
 check "install: cc \$(pkg-config --cflags --libs switchboard)" 60 bash -c \
   "$CC -std=c11 -Wall -Wextra -Werror -o '$BUILD/echo-installed' '$ROOT/ffi/examples/echo.c' \
      \$(pkg-config --cflags --libs switchboard) &&

@@ -142,6 +142,27 @@ async def test_origin_allow_list(ctx):
             raise TestFailure(f"origin {origin} was accepted")
 
 
+async def test_origin_default_is_same_origin(ctx):
+    srv = await ctx.server()
+    host, port = srv.addrs[0]
+    async with client(srv.url(), origin=f"http://{host}:{port}") as ws:
+        await echo(ws, "same origin")
+    async with client(srv.url()) as ws:
+        await echo(ws, "no origin: not a browser")
+    for origin in ["https://evil.com", f"http://{host}:{port + 1}", f"http://localhost:{port}"]:
+        try:
+            async with client(srv.url(), origin=origin):
+                pass
+        except InvalidStatus as e:
+            code = e.response.status_code
+            check(code == 403, f"origin {origin}: refused with {code}, expected 403")
+        else:
+            raise TestFailure(f"cross-site origin {origin} was accepted")
+    any_site = await ctx.server("--allow-origin", "*")
+    async with client(any_site.url(), origin="https://evil.com") as ws:
+        await echo(ws, "any origin, as configured")
+
+
 @timeout(60)
 async def test_100_clients_100_messages(ctx):
     srv = await ctx.server()

@@ -175,8 +175,10 @@ impl Config {
         self
     }
 
-    /// Adds an allowed origin: exact (`https://app.example.com`) or a pattern
-    /// (`*.example.com`). With none, any origin is allowed.
+    /// Adds an allowed origin: exact (`https://app.example.com`), a pattern
+    /// (`*.example.com`), or `*` for any. With none, a browser's request is
+    /// accepted only from the same origin (the `Origin`'s host and port are the
+    /// request's `Host`), which stops cross-site WebSocket hijacking.
     pub fn allow_origin(&mut self, pattern: &str) -> &mut Self {
         self.origins.allowed.push(pattern.to_string());
         self

@@ -19,7 +19,7 @@ use crate::fastpath::cork;
 use crate::fastpath::direct;
 use crate::fastpath::hand_over::hand_over;
 use crate::fastpath::pool;
-use crate::protocol::close::is_valid_wire_code;
+use crate::protocol::close::is_server_code;
 use crate::reactor::shared::Shared;
 
 /// Facts about one open connection.
@@ -227,7 +227,7 @@ impl Handle {
 
     /// Starts the close handshake with `code` and `reason` (at most 123 bytes).
     pub fn close(&self, id: ConnId, code: u16, reason: &str) -> Result<(), Error> {
-        if !is_valid_wire_code(code) || code == 1010 {
+        if !is_server_code(code) {
             return Err(Error::InvalidCloseCode(code));
         }
         if reason.len() > 123 {

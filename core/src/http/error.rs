@@ -15,6 +15,9 @@ pub struct HandshakeError {
     pub reason: String,
     /// Extra response headers, in order.
     pub headers: Vec<(String, String)>,
+    /// The body exactly as an application gave it; `None`: the reason and a
+    /// newline.
+    pub body: Option<String>,
 }
 
 impl HandshakeError {
@@ -24,6 +27,16 @@ impl HandshakeError {
             status,
             reason: reason.into(),
             headers: Vec::new(),
+            body: None,
+        }
+    }
+
+    /// An application's refusal: `body` is sent as given, with nothing added.
+    pub fn with_body(status: u16, body: impl Into<String>) -> Self {
+        let body = body.into();
+        Self {
+            body: Some(body.clone()),
+            ..Self::new(status, body)
         }
     }
 
@@ -36,7 +49,8 @@ impl HandshakeError {
 
     /// The full HTTP/1.1 response: status line, the extra headers,
     /// `Content-Type: text/plain; charset=utf-8`, `Content-Length`,
-    /// `Connection: close`, blank line, and `reason + "\n"` as the body.
+    /// `Connection: close`, blank line, and the body (`reason + "\n"` unless
+    /// an application gave its own).
     ///
     /// Headers whose name or value could break the response framing are
     /// dropped (see [`http_response`]).
@@ -47,9 +61,10 @@ impl HandshakeError {
             .map(|(n, v)| (n.as_str(), v.as_str()))
             .collect();
         headers.push(("Content-Type", "text/plain; charset=utf-8"));
-        let mut body = Vec::with_capacity(self.reason.len() + 1);
-        body.extend_from_slice(self.reason.as_bytes());
-        body.push(b'\n');
+        let body = match &self.body {
+            Some(body) => body.clone().into_bytes(),
+            None => format!("{}\n", self.reason).into_bytes(),
+        };
         http_response(self.status, &headers, &body)
     }
 }
@@ -65,6 +80,19 @@ impl std::error::Error for HandshakeError {}
 #[cfg(test)]
 mod tests {
     use super::HandshakeError;
+
+    #[test]
+    fn an_application_body_is_sent_as_given() {
+        let text = String::from_utf8(HandshakeError::with_body(401, "no token").to_response())
+            .unwrap_or_default();
+        assert!(text.starts_with("HTTP/1.1 401 "), "{text}");
+        assert!(text.contains("\r\nContent-Length: 8\r\n"), "{text}");
+        assert!(text.ends_with("\r\n\r\nno token"), "{text}");
+        let empty =
+            String::from_utf8(HandshakeError::with_body(403, "").to_response()).unwrap_or_default();
+        assert!(empty.contains("\r\nContent-Length: 0\r\n"), "{empty}");
+        assert!(empty.ends_with("\r\n\r\n"), "{empty}");
+    }
 
     #[test]
     fn response_carries_headers_length_and_body() {

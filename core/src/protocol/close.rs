@@ -29,6 +29,13 @@ pub fn is_valid_wire_code(code: u16) -> bool {
     matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
 }
 
+/// Whether a server may close with `code`: a valid wire code other than 1010,
+/// which only a client sends (the server did not negotiate an extension it
+/// needs, RFC 6455 section 7.4.1).
+pub fn is_server_code(code: u16) -> bool {
+    is_valid_wire_code(code) && code != code::MANDATORY_EXTENSION
+}
+
 /// Parses a close frame payload: empty → `Ok(None)`; 1 byte or an invalid
 /// code → Err(1002); reason not UTF-8 → Err(1007).
 pub fn parse_close_payload(payload: &[u8]) -> Result<Option<(u16, &str)>, ProtocolError> {

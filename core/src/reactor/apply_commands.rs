@@ -129,7 +129,7 @@ impl EventLoop {
                         self.conns[slot].as_ref().map(|c| &c.phase),
                         Some(Phase::Pending(_))
                     ) {
-                        self.refuse(slot, &HandshakeError::new(status, body));
+                        self.refuse(slot, &HandshakeError::with_body(status, body));
                     }
                 }
             }

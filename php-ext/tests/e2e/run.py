@@ -3,7 +3,8 @@
   .venv/bin/python php-ext/tests/e2e/run.py [-k SUBSTRING]...
 
 Each test is an `async def test_*()` run in a fresh event loop with a time limit.
-Prints one line per test and ends with `N passed, N failed`; exits 1 on any failure.
+Prints one line per test and ends with `N passed, N failed`; exits 1 on any failure,
+and when no test was found or selected.
 """
 
 import argparse
@@ -34,6 +35,10 @@ def collect(patterns):
 
 
 def main():
+    if not __debug__:  # -O or PYTHONOPTIMIZE would strip any `assert` in the tests
+        print("run the tests without -O (PYTHONOPTIMIZE)")
+        print("0 passed, 1 failed")
+        return 1
     parser = argparse.ArgumentParser()
     parser.add_argument("-k", action="append", default=[], help="run tests whose id contains this")
     args = parser.parse_args()
@@ -41,8 +46,13 @@ def main():
         print(f"extension not found: {EXT} (build it, or set SWITCHBOARD_EXT)")
         print("0 passed, 1 failed")
         return 1
+    tests = collect(args.k)
+    if not tests:
+        print(f"FAIL no test found in {HERE}" + (f" for -k {' '.join(args.k)}" if args.k else ""))
+        print("0 passed, 0 failed")
+        return 1
     passed = failed = 0
-    for tid, fn in collect(args.k):
+    for tid, fn in tests:
         started = time.monotonic()
         try:
             asyncio.run(asyncio.wait_for(fn(), getattr(fn, "timeout", TIMEOUT)))
@@ -55,7 +65,7 @@ def main():
                 detail = "".join(traceback.format_exception(e)).strip()
             print(f"FAIL {tid}: {detail}", flush=True)
     print(f"{passed} passed, {failed} failed")
-    return 1 if failed or not passed else 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -22,7 +22,9 @@ async def test_b_prefix_reaches_every_client():
     for args in [(), ("--publish",)]:
         async with echo_server(*args) as server:
             clients = [await connect(server.url()) for _ in range(3)]
-            await asyncio.sleep(0.1)  # every client has opened (and subscribed)
+            for ws in clients:  # an echo comes after the open (and the subscribe)
+                await ws.send("ready")
+                check(await asyncio.wait_for(ws.recv(), 5) == "ready", f"{args}: ready")
             await clients[0].send("B:to everyone")
             for ws in clients:
                 got = await asyncio.wait_for(ws.recv(), 5)

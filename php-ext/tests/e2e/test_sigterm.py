@@ -23,8 +23,10 @@ async def traffic_then(server, sig, clients=20):
             return e.rcvd.code if e.rcvd else None
 
     tasks = [asyncio.ensure_future(pump(i, ws)) for i, ws in enumerate(sockets)]
-    await asyncio.sleep(0.5)
-    check(all(c > 0 for c in counts), f"no traffic before the signal: {counts}")
+    deadline = asyncio.get_running_loop().time() + 10
+    while not all(c > 0 for c in counts):  # every client has had an echo
+        check(asyncio.get_running_loop().time() < deadline, f"no traffic before the signal: {counts}")
+        await asyncio.sleep(0.01)
     server.signal(sig)
     codes = await asyncio.wait_for(asyncio.gather(*tasks), 10)
     check(codes == [1001] * clients, f"close codes: {codes}")

@@ -57,6 +57,18 @@ final class TestClient
 
     public function send(string $data, int $opcode = self::TEXT): void
     {
+        fwrite($this->sock, self::frame($data, $opcode));
+    }
+
+    /** Text messages in one write, so that the server reads them together. */
+    public function sendAll(array $messages): void
+    {
+        fwrite($this->sock, implode('', array_map(fn ($m) => self::frame($m, self::TEXT), $messages)));
+    }
+
+    /** A masked, unfragmented frame. */
+    private static function frame(string $data, int $opcode): string
+    {
         $len = strlen($data);
         $head = chr(0x80 | $opcode);
         if ($len < 126) {
@@ -68,7 +80,7 @@ final class TestClient
         }
         $mask = random_bytes(4);
         $masked = $data ^ str_repeat($mask, intdiv($len, 4) + 1);
-        fwrite($this->sock, $head . $mask . substr($masked, 0, $len));
+        return $head . $mask . substr($masked, 0, $len);
     }
 
     public function sendClose(int $code = 1000, string $reason = ''): void

@@ -2,7 +2,9 @@
 //!
 //! Browsers do not apply the same-origin policy to WebSockets, so a server
 //! that relies on cookies must check `Origin` itself to stop cross-site
-//! WebSocket hijacking.
+//! WebSocket hijacking. With no allowed origins configured, only the
+//! request's own site may connect: an `Origin` whose host and port are the
+//! `Host` header's.
 
 /// Which Origin headers are accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,7 +13,8 @@ pub struct OriginPolicy {
     /// (`*.example.com` matches any subdomain host of example.com, any scheme
     /// and port; `https://*.example.com` also fixes the scheme, and a port in
     /// the pattern fixes the port). `*` alone matches any present origin.
-    /// Empty list = any origin allowed.
+    /// Empty list = same origin only: the origin's host and port must be the
+    /// request's `Host` (a port left out is the scheme's default, 80 or 443).
     pub allowed: Vec<String>,
     /// Whether requests without an Origin header (non-browser clients) are
     /// allowed. Default true.
@@ -29,18 +32,49 @@ impl Default for OriginPolicy {
 
 impl OriginPolicy {
     /// Whether `origin` (the Origin header, or `None` when absent) is
-    /// accepted. Comparisons are case-insensitive.
-    pub fn allows(&self, origin: Option<&str>) -> bool {
+    /// accepted for a request whose `Host` header is `host`. Comparisons are
+    /// case-insensitive.
+    pub fn allows(&self, origin: Option<&str>, host: Option<&str>) -> bool {
         let Some(origin) = origin else {
             return self.allow_missing;
         };
-        if self.allowed.is_empty() {
-            return true;
-        }
         let origin = origin.trim();
+        if self.allowed.is_empty() {
+            return host.is_some_and(|host| same_origin(origin, host.trim()));
+        }
         self.allowed
             .iter()
             .any(|pattern| matches(pattern.trim(), origin))
+    }
+}
+
+/// Whether `origin` names the host and port of the `Host` header `host`. A
+/// port left out is the scheme's default for the origin; for `Host`, either
+/// default, since a proxy that ends TLS in front of the server passes the
+/// browser's `Host` on unchanged.
+fn same_origin(origin: &str, host: &str) -> bool {
+    let Some(have) = parse_origin(origin) else {
+        return false;
+    };
+    let default = match have.scheme.to_ascii_lowercase().as_str() {
+        "http" | "ws" => "80",
+        "https" | "wss" => "443",
+        _ => return false,
+    };
+    let (host_name, host_port) = split_host_port(host);
+    have.host.eq_ignore_ascii_case(host_name)
+        && match host_port {
+            Some(port) => have.port.unwrap_or(default) == port,
+            None => have.port.map_or(true, |port| port == default),
+        }
+}
+
+/// `host[:port]`, or `[v6]:port`, split; the brackets stay with the host.
+fn split_host_port(host: &str) -> (&str, Option<&str>) {
+    let after = host.rfind(']').map_or(0, |i| i + 1);
+    match host[after..].rfind(':') {
+        Some(i) => (&host[..after + i], Some(&host[after + i + 1..])),
+        None => (host, None),
     }
 }
 
@@ -123,11 +157,8 @@ fn parse_origin(origin: &str) -> Option<Origin<'_>> {
     {
         return None;
     }
-    let (host, port) = match rest.split_once(':') {
-        Some((host, port)) => (host, Some(port)),
-        None => (rest, None),
-    };
-    if !is_hostname(host) {
+    let (host, port) = split_host_port(rest);
+    if !(is_hostname(host) || is_ipv6_literal(host)) {
         return None;
     }
     if port.is_some_and(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
@@ -145,6 +176,18 @@ fn is_hostname(host: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
 }
 
+/// `[` hex digits and colons (and dots, for an embedded IPv4) `]`.
+fn is_ipv6_literal(host: &str) -> bool {
+    host.strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .is_some_and(|inner| {
+            !inner.is_empty()
+                && inner
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,71 +199,101 @@ mod tests {
         }
     }
 
+    const HOST: Option<&str> = Some("app.example.com");
+
     #[test]
-    fn default_allows_everything() {
+    fn default_allows_the_same_origin_and_clients_without_one() {
         let p = OriginPolicy::default();
-        assert!(p.allows(None));
-        assert!(p.allows(Some("https://anything.test")));
-        assert!(p.allows(Some("null")));
+        assert!(p.allows(None, HOST));
+        assert!(p.allows(None, None));
+        assert!(p.allows(Some("https://app.example.com"), HOST));
+        assert!(p.allows(Some("http://APP.example.com"), HOST));
+        assert!(p.allows(Some("https://app.example.com:443"), HOST));
+        assert!(p.allows(Some("http://app.example.com:80"), HOST));
+        assert!(!p.allows(Some("https://anything.test"), HOST));
+        assert!(!p.allows(Some("https://app.example.com.evil.test"), HOST));
+        assert!(!p.allows(Some("https://evil.app.example.com"), HOST));
+        assert!(!p.allows(Some("https://app.example.com:8443"), HOST));
+        assert!(!p.allows(Some("null"), HOST));
+        assert!(!p.allows(Some("https://app.example.com"), None));
+        assert!(!p.allows(Some("file://app.example.com"), HOST));
+    }
+
+    #[test]
+    fn same_origin_compares_ports() {
+        let p = OriginPolicy::default();
+        let host = Some("127.0.0.1:8080");
+        assert!(p.allows(Some("http://127.0.0.1:8080"), host));
+        assert!(!p.allows(Some("http://127.0.0.1"), host));
+        assert!(!p.allows(Some("http://127.0.0.1:8081"), host));
+        assert!(!p.allows(Some("http://localhost:8080"), host));
+        assert!(p.allows(Some("https://h.test"), Some("h.test:443")));
+        assert!(!p.allows(Some("http://h.test"), Some("h.test:443")));
+        let v6 = Some("[::1]:9001");
+        assert!(p.allows(Some("http://[::1]:9001"), v6));
+        assert!(!p.allows(Some("http://[::1]:9002"), v6));
+        assert!(!p.allows(Some("http://[::2]:9001"), v6));
     }
 
     #[test]
     fn exact_origins_case_insensitive() {
         let p = policy(&["https://app.example.com", "http://localhost:3000/"]);
-        assert!(p.allows(Some("https://app.example.com")));
-        assert!(p.allows(Some("HTTPS://APP.Example.COM")));
-        assert!(p.allows(Some("http://localhost:3000")));
-        assert!(!p.allows(Some("http://app.example.com")));
-        assert!(!p.allows(Some("https://app.example.com:8443")));
-        assert!(!p.allows(Some("null")));
+        assert!(p.allows(Some("https://app.example.com"), HOST));
+        assert!(p.allows(Some("HTTPS://APP.Example.COM"), HOST));
+        assert!(p.allows(Some("http://localhost:3000"), HOST));
+        assert!(!p.allows(Some("http://app.example.com"), HOST));
+        assert!(!p.allows(Some("https://app.example.com:8443"), HOST));
+        assert!(!p.allows(Some("null"), HOST));
     }
 
     #[test]
     fn wildcard_subdomains() {
         let p = policy(&["*.example.com"]);
-        assert!(p.allows(Some("https://a.example.com")));
-        assert!(p.allows(Some("http://b.c.example.com:8080")));
-        assert!(p.allows(Some("https://A.EXAMPLE.com")));
-        assert!(!p.allows(Some("https://example.com")));
-        assert!(!p.allows(Some("https://example.com.evil.com")));
-        assert!(!p.allows(Some("https://evilexample.com")));
-        assert!(!p.allows(Some("https://.example.com")));
-        assert!(!p.allows(Some("https://a.example.com@evil.com")));
-        assert!(!p.allows(Some("https://evil.com/a.example.com")));
-        assert!(!p.allows(Some("https://a.example.com:")));
-        assert!(!p.allows(Some("null")));
+        assert!(p.allows(Some("https://a.example.com"), HOST));
+        assert!(p.allows(Some("http://b.c.example.com:8080"), HOST));
+        assert!(p.allows(Some("https://A.EXAMPLE.com"), HOST));
+        assert!(!p.allows(Some("https://example.com"), HOST));
+        assert!(!p.allows(Some("https://example.com.evil.com"), HOST));
+        assert!(!p.allows(Some("https://evilexample.com"), HOST));
+        assert!(!p.allows(Some("https://.example.com"), HOST));
+        assert!(!p.allows(Some("https://a.example.com@evil.com"), HOST));
+        assert!(!p.allows(Some("https://evil.com/a.example.com"), HOST));
+        assert!(!p.allows(Some("https://a.example.com:"), HOST));
+        assert!(!p.allows(Some("null"), HOST));
     }
 
     #[test]
     fn wildcard_with_scheme_and_port() {
         let p = policy(&["https://*.example.com"]);
-        assert!(p.allows(Some("https://a.example.com")));
-        assert!(p.allows(Some("https://a.example.com:444")));
-        assert!(!p.allows(Some("http://a.example.com")));
+        assert!(p.allows(Some("https://a.example.com"), HOST));
+        assert!(p.allows(Some("https://a.example.com:444"), HOST));
+        assert!(!p.allows(Some("http://a.example.com"), HOST));
         let p = policy(&["https://*.example.com:8443"]);
-        assert!(p.allows(Some("https://a.example.com:8443")));
-        assert!(!p.allows(Some("https://a.example.com")));
+        assert!(p.allows(Some("https://a.example.com:8443"), HOST));
+        assert!(!p.allows(Some("https://a.example.com"), HOST));
     }
 
     #[test]
     fn missing_origin() {
         let mut p = policy(&["https://app.example.com"]);
-        assert!(p.allows(None));
+        assert!(p.allows(None, HOST));
         p.allow_missing = false;
-        assert!(!p.allows(None));
+        assert!(!p.allows(None, HOST));
         let strict = OriginPolicy {
             allowed: Vec::new(),
             allow_missing: false,
         };
-        assert!(!strict.allows(None));
-        assert!(strict.allows(Some("https://x.test")));
+        assert!(!strict.allows(None, HOST));
+        assert!(strict.allows(Some("https://app.example.com"), HOST));
+        assert!(!strict.allows(Some("https://x.test"), HOST));
     }
 
     #[test]
     fn star_allows_any_present_origin() {
         let mut p = policy(&["*"]);
         p.allow_missing = false;
-        assert!(p.allows(Some("null")));
-        assert!(!p.allows(None));
+        assert!(p.allows(Some("null"), HOST));
+        assert!(p.allows(Some("https://anything.test"), None));
+        assert!(!p.allows(None, HOST));
     }
 }

@@ -122,11 +122,12 @@ fn check_version(request: &Request) -> Result<(), HandshakeError> {
 
 /// Every Origin header must be allowed, so a second one cannot slip past.
 fn check_origin(request: &Request, config: &HandshakeConfig) -> Result<(), HandshakeError> {
+    let host = request.header("host");
     let mut origins = request.headers_named("origin").peekable();
     let allowed = if origins.peek().is_none() {
-        config.origins.allows(None)
+        config.origins.allows(None, host)
     } else {
-        origins.all(|origin| config.origins.allows(Some(origin)))
+        origins.all(|origin| config.origins.allows(Some(origin), host))
     };
     if allowed {
         Ok(())
