@@ -14,6 +14,10 @@ use crate::reactor::settings::Settings;
 #[derive(Debug, Clone)]
 pub struct Config {
     pub(crate) listen: Vec<SocketAddr>,
+    /// Per address in `listen`: whether it speaks TLS.
+    pub(crate) listen_tls: Vec<bool>,
+    /// Certificate chain and private key (PEM files) for the TLS listeners.
+    pub(crate) tls: Option<(PathBuf, PathBuf)>,
     pub(crate) threads: usize,
     pub(crate) reuse_port: bool,
     pub(crate) max_connections: usize,
@@ -52,6 +56,8 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             listen: Vec::new(),
+            listen_tls: Vec::new(),
+            tls: None,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             reuse_port: false,
             max_connections: defaults::MAX_CONNECTIONS,
@@ -83,15 +89,45 @@ impl Config {
     /// reported by [`crate::server::Server::local_addrs`]).
     pub fn listen(&mut self, addr: SocketAddr) -> &mut Self {
         self.listen.push(addr);
+        self.listen_tls.push(false);
         self
     }
 
-    /// Parses and adds an address such as `127.0.0.1:9001` or `[::1]:0`.
+    /// Adds an address whose clients speak TLS (`wss://`), with the certificate
+    /// given to [`Config::tls`]. Plain and TLS listeners can be mixed.
+    pub fn listen_tls(&mut self, addr: SocketAddr) -> &mut Self {
+        self.listen.push(addr);
+        self.listen_tls.push(true);
+        self
+    }
+
+    /// Parses and adds an address such as `127.0.0.1:9001` or `[::1]:0`;
+    /// `tls://127.0.0.1:9443` adds a TLS listener (see [`Config::listen_tls`]).
     pub fn listen_str(&mut self, addr: &str) -> Result<&mut Self, Error> {
-        let parsed = addr
-            .parse()
-            .map_err(|_| Error::config("listen", format!("{addr:?} is not an IP:port address")))?;
-        Ok(self.listen(parsed))
+        let (tls, rest) = match addr.strip_prefix("tls://") {
+            Some(rest) => (true, rest),
+            None => (false, addr),
+        };
+        let parsed = rest.parse().map_err(|_| {
+            Error::config(
+                "listen",
+                format!("{addr:?} is not an IP:port address (or tls://IP:port)"),
+            )
+        })?;
+        Ok(if tls {
+            self.listen_tls(parsed)
+        } else {
+            self.listen(parsed)
+        })
+    }
+
+    /// The certificate chain and private key, PEM files, for TLS listeners. They
+    /// are read when the server starts, and again by
+    /// [`Handle::reload_tls`](crate::server::Handle::reload_tls); an error names
+    /// the file (option `tls_cert` or `tls_key`).
+    pub fn tls(&mut self, cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> &mut Self {
+        self.tls = Some((cert.into(), key.into()));
+        self
     }
 
     /// I/O threads, each with its own event loop (default: available cores; 0–255).
@@ -216,6 +252,12 @@ impl Config {
         if self.listen.is_empty() {
             return Err(Error::config("listen", "at least one address is required"));
         }
+        if self.listen_tls.contains(&true) && self.tls.is_none() {
+            return Err(Error::config(
+                "tls_cert",
+                "a tls:// listener needs a certificate and key (tls_cert, tls_key)",
+            ));
+        }
         if self.threads > 255 {
             return Err(Error::config("threads", "must be 0 to 255"));
         }
@@ -296,6 +338,7 @@ impl Config {
                 close: self.close_timeout,
             },
             handshake: self.handshake(),
+            tls_listeners: self.listen_tls.clone(),
         }
     }
 

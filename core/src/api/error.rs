@@ -3,6 +3,7 @@
 use std::{fmt, io};
 
 use crate::bridge::id::ConnId;
+use crate::transport::tls_config::TlsFileError;
 
 /// Everything the server API can refuse.
 #[derive(Debug)]
@@ -66,6 +67,15 @@ impl std::error::Error for Error {
         match self {
             Error::Io { source, .. } => Some(source),
             _ => None,
+        }
+    }
+}
+
+impl From<TlsFileError> for Error {
+    fn from(e: TlsFileError) -> Error {
+        Error::Config {
+            option: e.option,
+            message: e.message,
         }
     }
 }

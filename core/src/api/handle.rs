@@ -271,6 +271,19 @@ impl Handle {
         })
     }
 
+    /// Reads the TLS certificate and key files again (a renewed certificate)
+    /// without a restart: new connections use them, open ones keep their
+    /// session. On an error, naming the file, the certificate in use stays.
+    pub fn reload_tls(&self) -> Result<(), Error> {
+        match &self.shared.tls {
+            Some(files) => files.reload().map_err(Error::from),
+            None => Err(Error::config(
+                "tls_cert",
+                "no TLS certificate is configured",
+            )),
+        }
+    }
+
     /// The server's counters, summed over all loops.
     pub fn stats(&self) -> Stats {
         let mut s = Stats::default();

@@ -21,6 +21,7 @@ use crate::bridge::stats::LoopStats;
 use crate::fastpath::inline::Inline;
 use crate::reactor::event_loop::{listener_token, EventLoop, WAKER};
 use crate::reactor::shared::Shared;
+use crate::transport::tls_config::TlsFiles;
 
 /// A running server. Dropping it shuts it down gracefully.
 pub struct Server {
@@ -33,6 +34,10 @@ impl Server {
     /// Validates `config`, binds every listen address and starts the I/O threads.
     pub fn start(config: &Config) -> Result<Server, Error> {
         config.validate()?;
+        let tls = match &config.tls {
+            Some((cert, key)) => Some(TlsFiles::load(cert, key).map_err(Error::from)?),
+            None => None,
+        };
         raise_fd_limit();
         let mut listeners = Vec::new();
         let mut local_addrs = Vec::new();
@@ -78,6 +83,7 @@ impl Server {
             shutting_down: AtomicBool::new(false),
             local_addrs,
             inline: OnceLock::new(),
+            tls,
         });
         if config.threads == 0 {
             return Server::start_inline(shared, polls, listeners);

@@ -11,7 +11,9 @@ use crate::bridge::event::MessageKind;
 
 pub(crate) enum Command {
     /// A connection accepted by another loop, handed to this one.
-    Adopt(mio::net::TcpStream, SocketAddr),
+    /// An accepted socket for another loop, and whether it came in on a TLS
+    /// listener.
+    Adopt(mio::net::TcpStream, SocketAddr, bool),
     /// An encoded frame for one connection.
     Send {
         id: ConnId,

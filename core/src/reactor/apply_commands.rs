@@ -20,7 +20,7 @@ impl EventLoop {
 
     pub(crate) fn apply(&mut self, command: Command) {
         match command {
-            Command::Adopt(stream, peer) => self.adopt(stream, peer),
+            Command::Adopt(stream, peer, tls) => self.adopt(stream, peer, tls),
             Command::Send { id, frame, payload } => match self.slot_of(id, true) {
                 Some(slot) => self.enqueue(slot, |c| c.out.push_vec(frame), payload),
                 None => self.dropped(),

@@ -183,6 +183,7 @@ mod tests {
     #[test]
     fn connection_state_is_small() {
         let size = std::mem::size_of::<Option<super::Conn>>();
-        assert!(size <= 320, "Conn is {size} bytes");
+        // 320 until TLS: its state is one pointer, None for plain TCP.
+        assert!(size <= 328, "Conn is {size} bytes");
     }
 }

@@ -216,12 +216,13 @@ impl EventLoop {
             };
             match l.accept() {
                 Ok((stream, peer)) => {
+                    let tls = self.shared.settings.tls_listeners.get(listener) == Some(&true);
                     let target = self.next_loop % self.shared.loops.len();
                     self.next_loop = self.next_loop.wrapping_add(1);
                     if target == self.index {
-                        self.adopt(stream, peer);
+                        self.adopt(stream, peer, tls);
                     } else {
-                        self.shared.loops[target].push(Command::Adopt(stream, peer));
+                        self.shared.loops[target].push(Command::Adopt(stream, peer, tls));
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
@@ -249,12 +250,20 @@ impl EventLoop {
         }
     }
 
-    /// Takes ownership of an accepted socket.
-    pub(crate) fn adopt(&mut self, mut stream: TcpStream, peer: std::net::SocketAddr) {
+    /// Takes ownership of an accepted socket (`tls`: from a TLS listener).
+    pub(crate) fn adopt(&mut self, mut stream: TcpStream, peer: std::net::SocketAddr, tls: bool) {
         bump(&self.me().stats.accepted, 1);
         if self.shutting_down {
             return;
         }
+        let tls = match (tls, &self.shared.tls) {
+            (false, _) => None,
+            (true, Some(files)) => match rustls::ServerConnection::new(files.current()) {
+                Ok(conn) => Some(conn),
+                Err(_) => return,
+            },
+            (true, None) => return,
+        };
         let slot = match self.free.pop() {
             Some(slot) => slot,
             None if self.conns.len() < crate::bridge::id::MAX_SLOTS => {
@@ -280,8 +289,12 @@ impl EventLoop {
         let id = ConnId::new(self.index, slot, generation);
         let parser = Box::new(RequestParser::new(self.handshake.max_head_size));
         let max_message = self.shared.settings.max_message_size;
+        let transport = match tls {
+            Some(conn) => Transport::with_tls(stream, conn),
+            None => Transport::new(stream),
+        };
         self.conns[slot] = Some(Conn::new(
-            Transport::new(stream),
+            transport,
             id,
             peer,
             parser,
@@ -338,6 +351,16 @@ impl EventLoop {
                     break;
                 }
             }
+        }
+        // TLS may have records to send that no output of ours asked for: its
+        // handshake, a key update, an alert.
+        if self
+            .conns
+            .get(slot)
+            .and_then(Option::as_ref)
+            .is_some_and(|c| c.socket.wants_write())
+        {
+            self.mark_dirty(slot);
         }
         self.scratch = scratch;
     }

@@ -122,7 +122,8 @@ impl OutBuf {
             .map_or(0, |c| c.bytes().len() - self.offset);
     }
 
-    /// Writes as much as the socket takes, retrying on EINTR.
+    /// Writes as much as the socket takes, retrying on EINTR, then flushes the
+    /// socket (TLS sends the records it still holds).
     pub(crate) fn flush_to<W: Write>(&mut self, socket: &mut W) -> io::Result<Flushed> {
         while self.len > 0 {
             let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
@@ -142,7 +143,11 @@ impl OutBuf {
         }
         // Release the queue's memory: an idle connection holds no write buffer.
         self.chunks = VecDeque::new();
-        Ok(Flushed::All)
+        match socket.flush() {
+            Ok(()) => Ok(Flushed::All),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(Flushed::WouldBlock),
+            Err(e) => Err(e),
+        }
     }
 
     fn consume(&mut self, mut written: usize) {

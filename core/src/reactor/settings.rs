@@ -19,4 +19,6 @@ pub(crate) struct Settings {
     pub static_dir: Option<PathBuf>,
     pub timeouts: Timeouts,
     pub handshake: HandshakeConfig,
+    /// Per listener, in `Config`'s order: whether it speaks TLS.
+    pub tls_listeners: Vec<bool>,
 }

@@ -10,6 +10,7 @@ use crate::bridge::id::ConnId;
 use crate::bridge::loop_shared::LoopShared;
 use crate::fastpath::inline::Inline;
 use crate::reactor::settings::Settings;
+use crate::transport::tls_config::TlsFiles;
 
 pub(crate) struct Shared {
     pub settings: Settings,
@@ -23,6 +24,8 @@ pub(crate) struct Shared {
     pub local_addrs: Vec<SocketAddr>,
     /// The loop, in inline mode (`threads(0)`): driven by `Handle::wait`.
     pub inline: std::sync::OnceLock<Inline>,
+    /// The certificate and key for TLS listeners (reloadable).
+    pub tls: Option<TlsFiles>,
 }
 
 impl Shared {
