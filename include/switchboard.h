@@ -513,8 +513,9 @@ void sb_config_free(struct sb_config *config);
 
 /**
  * Adds an address to listen on, such as `"127.0.0.1:9001"` or `"[::1]:0"` (port 0 picks a
- * free port; see `sb_server_addr`). At least one is required. `SB_ERR_CONFIG` if it is not
- * an `IP:port` address (names are not resolved).
+ * free port; see `sb_server_addr`); `"tls://0.0.0.0:9443"` is a TLS (`wss://`) listener,
+ * with the certificate of `sb_config_tls`. At least one is required. `SB_ERR_CONFIG` if it
+ * is not an `IP:port` address (names are not resolved).
  *
  * # Safety
  * `config` is NULL or a live config; `addr` is NULL or a NUL-terminated string.
@@ -683,6 +684,17 @@ sb_result sb_config_static_dir(struct sb_config *config, const char *dir);
 sb_result sb_config_event_queue(struct sb_config *config, size_t events, size_t bytes);
 
 /**
+ * The certificate chain and private key, paths of PEM files, for the `tls://` listeners.
+ * They are read by `sb_server_start` (and again by `sb_server_reload_tls`), which fails
+ * with `SB_ERR_CONFIG` and a message naming the file when one is missing, unreadable, or
+ * the key does not fit the certificate.
+ *
+ * # Safety
+ * `config` is NULL or a live config; `cert` and `key` are NULL or NUL-terminated strings.
+ */
+sb_result sb_config_tls(struct sb_config *config, const char *cert, const char *key);
+
+/**
  * Validates the configuration, binds every listen address, starts the I/O threads (none
  * in inline mode, see `sb_config_threads`) and stores the server in `*server_out`. The
  * configuration is copied. The bound addresses (with the ports actually chosen) are then
@@ -730,6 +742,17 @@ sb_result sb_server_addr(const struct sb_server *server,
  * `server` is NULL or a live server; `fd_out` is NULL or writable.
  */
 sb_result sb_server_event_fd(const struct sb_server *server, int *fd_out);
+
+/**
+ * Reads the TLS certificate and key files of `sb_config_tls` again (a renewed certificate),
+ * without a restart: new connections use them, open ones keep their session.
+ * `SB_ERR_CONFIG` (the message names the file) leaves the certificate in use as it was,
+ * also when the server has no TLS.
+ *
+ * # Safety
+ * `server` is NULL or a live server.
+ */
+sb_result sb_server_reload_tls(const struct sb_server *server);
 
 /**
  * Graceful shutdown, blocking until done: stops accepting, delivers every command already

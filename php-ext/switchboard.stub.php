@@ -176,6 +176,17 @@ namespace Switchboard {
         public function reject(int $id, int $status = 403, string $body = ''): bool {}
 
         /**
+         * Reads the `tls_cert` and `tls_key` files again (a renewed certificate)
+         * without a restart: new connections use them, open ones keep their session.
+         *
+         * @throws \Switchboard\Exception naming the file when it cannot be used (the
+         * certificate in use stays), or when the server has no TLS.
+         *
+         * @return void
+         */
+        public function reloadTls(): void {}
+
+        /**
          * Serves: calls the handlers and timers until `stop()` is called (from a
          * handler, a timer or a signal handler), SIGINT/SIGTERM arrive (unless the
          * script handles them itself), or the server stops. Returns after a graceful

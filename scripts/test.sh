@@ -18,7 +18,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export CARGO_TERM_COLOR=never
 
-# The skips the README documents, as the lines the steps print for them.
+# The skips docs/testing.md documents, as the lines the steps print for them.
 DOCUMENTED_SKIPS=(
     "autobahn: SKIPPED (../shared/autobahn not present)"
 )

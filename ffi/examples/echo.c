@@ -19,10 +19,13 @@ static const char *usage =
     "usage: echo [--listen ADDR]... [--threads N] [--max-message-size BYTES] "
     "[--max-buffered BYTES] [--handshake-timeout SECS] [--idle-timeout SECS] "
     "[--ping-interval SECS] [--close-timeout SECS] [--subprotocol NAME]... "
-    "[--allow-origin PATTERN]... [--max-connections N] [--static-dir DIR] [--reuse-port]";
+    "[--allow-origin PATTERN]... [--max-connections N] [--static-dir DIR] [--reuse-port] "
+    "[--tls-cert FILE --tls-key FILE] (ADDR: IP:PORT, or tls://IP:PORT for TLS)";
 
-static volatile sig_atomic_t stop;
-static void on_signal(int sig) { (void)sig; stop = 1; }
+/* SIGINT and SIGTERM stop; SIGHUP reads the TLS files again. */
+static volatile sig_atomic_t stop, reload;
+static void on_signal(int sig) { if (sig == SIGHUP) reload = 1; else stop = 1; }
+static const char *tls_cert;
 
 /* Echoes a message; a text starting with "B:" goes to every client. A send can only fail
  * for a connection that closed meanwhile. */
@@ -55,6 +58,8 @@ static int apply(sb_config *c, const char *flag, const char *v, sb_result *r) {
     else if (!strcmp(flag, "--subprotocol")) *r = sb_config_subprotocol(c, v);
     else if (!strcmp(flag, "--allow-origin")) *r = sb_config_allow_origin(c, v);
     else if (!strcmp(flag, "--static-dir")) *r = sb_config_static_dir(c, v);
+    else if (!strcmp(flag, "--tls-cert")) tls_cert = v;
+    else if (!strcmp(flag, "--tls-key")) *r = sb_config_tls(c, tls_cert, v); /* cert first */
     else if (!strcmp(flag, "--threads")) *r = number(v, &n) ? SB_ERR_INVALID_ARGUMENT : sb_config_threads(c, n);
     else if (!strcmp(flag, "--max-message-size")) *r = number(v, &n) ? SB_ERR_INVALID_ARGUMENT : sb_config_max_message_size(c, n);
     else if (!strcmp(flag, "--max-buffered")) *r = number(v, &n) ? SB_ERR_INVALID_ARGUMENT : sb_config_max_buffered(c, n);
@@ -101,10 +106,12 @@ int main(int argc, char **argv) {
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGHUP);
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     sigprocmask(SIG_BLOCK, &signals, &old);
     sb_server *server;
     sb_result r = sb_server_start(config, &server);
@@ -125,7 +132,10 @@ int main(int argc, char **argv) {
     /* Each event is handled where the server has it; the echo of a message goes
      * straight into its connection's output (see sb_server_serve). */
     size_t n;
-    while (!stop && sb_server_serve(server, 100, on_event, server, &n) == SB_OK) {}
+    while (!stop && sb_server_serve(server, 100, on_event, server, &n) == SB_OK) {
+        if (reload && !(reload = 0) && sb_server_reload_tls(server) != SB_OK)
+            fprintf(stderr, "echo: %s\n", sb_last_error_message());
+    }
     sb_server_shutdown(server);
     sb_server_free(server);
     return 0;

@@ -74,8 +74,9 @@ pub unsafe extern "C" fn sb_config_free(config: *mut sb_config) {
 }
 
 /// Adds an address to listen on, such as `"127.0.0.1:9001"` or `"[::1]:0"` (port 0 picks a
-/// free port; see `sb_server_addr`). At least one is required. `SB_ERR_CONFIG` if it is not
-/// an `IP:port` address (names are not resolved).
+/// free port; see `sb_server_addr`); `"tls://0.0.0.0:9443"` is a TLS (`wss://`) listener,
+/// with the certificate of `sb_config_tls`. At least one is required. `SB_ERR_CONFIG` if it
+/// is not an `IP:port` address (names are not resolved).
 ///
 /// # Safety
 /// `config` is NULL or a live config; `addr` is NULL or a NUL-terminated string.
@@ -403,6 +404,28 @@ pub unsafe extern "C" fn sb_config_event_queue(
     unsafe {
         change(config, |c| {
             c.event_queue(events, bytes);
+            Ok(())
+        })
+    }
+}
+
+/// The certificate chain and private key, paths of PEM files, for the `tls://` listeners.
+/// They are read by `sb_server_start` (and again by `sb_server_reload_tls`), which fails
+/// with `SB_ERR_CONFIG` and a message naming the file when one is missing, unreadable, or
+/// the key does not fit the certificate.
+///
+/// # Safety
+/// `config` is NULL or a live config; `cert` and `key` are NULL or NUL-terminated strings.
+#[no_mangle]
+pub unsafe extern "C" fn sb_config_tls(
+    config: *mut sb_config,
+    cert: *const c_char,
+    key: *const c_char,
+) -> sb_result {
+    // SAFETY: the caller's promise, passed on.
+    unsafe {
+        change(config, |c| {
+            c.tls(string(cert, "cert")?, string(key, "key")?);
             Ok(())
         })
     }

@@ -1,7 +1,7 @@
 //! C ABI of Switchboard: `libswitchboard.so` / `libswitchboard.a`, every symbol prefixed `sb_`.
 //!
 //! The conventions (ownership, errors, threads, pointer lifetimes) are stated once in the
-//! header's preamble (`cbindgen.toml`) and in the README; each module below holds one group
+//! header's preamble (`cbindgen.toml`) and in docs/c-api.md; each module below holds one group
 //! of functions, and every exported function runs inside [`boundary::guard`].
 
 // C names: `sb_server`, `SB_OK`.

@@ -154,6 +154,23 @@ pub unsafe extern "C" fn sb_server_event_fd(
     })
 }
 
+/// Reads the TLS certificate and key files of `sb_config_tls` again (a renewed certificate),
+/// without a restart: new connections use them, open ones keep their session.
+/// `SB_ERR_CONFIG` (the message names the file) leaves the certificate in use as it was,
+/// also when the server has no TLS.
+///
+/// # Safety
+/// `server` is NULL or a live server.
+#[no_mangle]
+pub unsafe extern "C" fn sb_server_reload_tls(server: *const sb_server) -> sb_result {
+    call(|| {
+        // SAFETY: the caller's promise.
+        let server = unsafe { handle(server, "server") }?;
+        server.handle.reload_tls()?;
+        Ok(())
+    })
+}
+
 /// Graceful shutdown, blocking until done: stops accepting, delivers every command already
 /// issued, closes every client with 1001 and waits for their replies (up to the close
 /// timeout), then releases all sockets and threads. Afterwards the final `SB_EVENT_CLOSE`

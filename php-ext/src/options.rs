@@ -13,7 +13,7 @@ use crate::convert::type_name;
 pub const OPTIONS: &[(&str, &str)] = &[
     (
         "listen",
-        "an \"IP:port\" string or a list of them (required)",
+        "an \"IP:port\" (or \"tls://IP:port\") string or a list of them (required)",
     ),
     ("threads", "an int from 0 to 255 (0: no I/O thread)"),
     ("reuse_port", "a bool"),
@@ -33,6 +33,8 @@ pub const OPTIONS: &[(&str, &str)] = &[
     ("static_dir", "a directory path string, or null"),
     ("event_queue_events", "an int of at least 1"),
     ("event_queue_bytes", "an int of at least 1"),
+    ("tls_cert", "a path string (a PEM certificate chain)"),
+    ("tls_key", "a path string (a PEM private key)"),
 ];
 
 /// What the options decide.
@@ -48,6 +50,7 @@ pub fn parse(options: &ZendHashTable) -> Result<Options, String> {
     let mut listen = false;
     let mut ping_interval = Some(defaults::PING_INTERVAL);
     let mut queue = (defaults::EVENT_QUEUE_EVENTS, defaults::EVENT_QUEUE_BYTES);
+    let (mut tls_cert, mut tls_key) = (None, None);
     for (key, value) in options.iter() {
         let name = key.to_string();
         let Some(&(name, accepts)) = OPTIONS.iter().find(|(n, _)| *n == name) else {
@@ -67,7 +70,9 @@ pub fn parse(options: &ZendHashTable) -> Result<Options, String> {
             "listen" => {
                 for addr in strings(value).ok_or_else(bad)? {
                     config.listen_str(&addr).map_err(|_| {
-                        format!("option \"listen\": {addr:?} is not an IP:port address")
+                        format!(
+                            "option \"listen\": {addr:?} is not an IP:port (or tls://IP:port) address"
+                        )
                     })?;
                     listen = true;
                 }
@@ -139,6 +144,8 @@ pub fn parse(options: &ZendHashTable) -> Result<Options, String> {
             }
             "event_queue_events" => queue.0 = int(value, 1, usize::MAX).ok_or_else(bad)?,
             "event_queue_bytes" => queue.1 = int(value, 1, usize::MAX).ok_or_else(bad)?,
+            "tls_cert" => tls_cert = Some(PathBuf::from(value.str().ok_or_else(bad)?)),
+            "tls_key" => tls_key = Some(PathBuf::from(value.str().ok_or_else(bad)?)),
             _ => return Err(bad()),
         }
     }
@@ -146,6 +153,13 @@ pub fn parse(options: &ZendHashTable) -> Result<Options, String> {
         return Err(
             "option \"listen\" is required: an \"IP:port\" string or a list of them".into(),
         );
+    }
+    match (tls_cert, tls_key) {
+        (Some(cert), Some(key)) => {
+            config.tls(cert, key);
+        }
+        (None, None) => {}
+        _ => return Err("options \"tls_cert\" and \"tls_key\" go together".into()),
     }
     config.ping_interval(ping_interval);
     config.event_queue(queue.0, queue.1);

@@ -268,6 +268,18 @@ impl Server {
             .map(|i| convert::info(&i))
     }
 
+    /// Reads the `tls_cert` and `tls_key` files again (a renewed certificate)
+    /// without a restart: new connections use them, open ones keep their session.
+    ///
+    /// @throws \Switchboard\Exception naming the file when it cannot be used (the
+    /// certificate in use stays), or when the server has no TLS.
+    pub fn reload_tls(&self) -> PhpResult<()> {
+        self.state
+            .handle
+            .reload_tls()
+            .map_err(|e| error(e.to_string()))
+    }
+
     /// The server's counters: `connections` (open now), `accepted`,
     /// `handshakes_failed`, `messages_in`, `messages_out`, `bytes_in`, `bytes_out`,
     /// `dropped`, and `closed_by` => [`peer`, `application`, `protocol_error`,

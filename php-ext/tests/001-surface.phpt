@@ -53,6 +53,7 @@ userConnections(string $user): array
 accept(int $id, ?array $options = NULL): bool
 reject(int $id, int $status = 403, string $body = ''): bool
 info(int $id): ?array
+reloadTls(): void
 stats(): array
 addresses(): array
 every(float $seconds, callable $callback): int
@@ -62,4 +63,4 @@ __construct(array $options)
 string(1) "m"
 int(7)
 int(21)
-Switchboard\Exception: option "listen": "nope" is not an IP:port address @ line 24
+Switchboard\Exception: option "listen": "nope" is not an IP:port (or tls://IP:port) address @ line 24

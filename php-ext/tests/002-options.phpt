@@ -95,10 +95,10 @@ try {
 array(0) {
 }
 option "listen" is required: an "IP:port" string or a list of them
-unknown option "bogus"; the options are: listen, threads, reuse_port, max_connections, max_message_size, max_buffered, max_head_size, handshake_timeout, idle_timeout, close_timeout, ping_interval, subprotocols, require_subprotocol, allowed_origins, allow_missing_origin, authorize, static_dir, event_queue_events, event_queue_bytes
-option "listen" must be an "IP:port" string or a list of them (required), int(9000) given
-option "listen": "localhost:9000" is not an IP:port address
-option "listen" must be an "IP:port" string or a list of them (required), array given
+unknown option "bogus"; the options are: listen, threads, reuse_port, max_connections, max_message_size, max_buffered, max_head_size, handshake_timeout, idle_timeout, close_timeout, ping_interval, subprotocols, require_subprotocol, allowed_origins, allow_missing_origin, authorize, static_dir, event_queue_events, event_queue_bytes, tls_cert, tls_key
+option "listen" must be an "IP:port" (or "tls://IP:port") string or a list of them (required), int(9000) given
+option "listen": "localhost:9000" is not an IP:port (or tls://IP:port) address
+option "listen" must be an "IP:port" (or "tls://IP:port") string or a list of them (required), array given
 option "threads" must be an int from 0 to 255 (0: no I/O thread), int(-1) given
 option "threads" must be an int from 0 to 255 (0: no I/O thread), string("4") given
 option "threads" must be an int from 0 to 255 (0: no I/O thread), int(256) given
@@ -120,7 +120,7 @@ option "static_dir": /nonexistent/dir is not a directory
 option "static_dir" must be a directory path string, or null, int(5) given
 option "event_queue_events" must be an int of at least 1, int(0) given
 option "event_queue_bytes" must be an int of at least 1, array given
-unknown option "0"; the options are: listen, threads, reuse_port, max_connections, max_message_size, max_buffered, max_head_size, handshake_timeout, idle_timeout, close_timeout, ping_interval, subprotocols, require_subprotocol, allowed_origins, allow_missing_origin, authorize, static_dir, event_queue_events, event_queue_bytes
+unknown option "0"; the options are: listen, threads, reuse_port, max_connections, max_message_size, max_buffered, max_head_size, handshake_timeout, idle_timeout, close_timeout, ping_interval, subprotocols, require_subprotocol, allowed_origins, allow_missing_origin, authorize, static_dir, event_queue_events, event_queue_bytes, tls_cert, tls_key
 binding 127.0.0.1:PORT: Address already in use (os error 98)
 bool(true)
 TypeError

@@ -21,7 +21,7 @@ pub enum Error {
     NotPending(ConnId),
     /// A text message must be valid UTF-8.
     InvalidUtf8,
-    /// Close codes an application may send: 1000, 1001, 1002, 1003, 1007–1014, 3000–4999.
+    /// Close codes an application may send: 1000–1003, 1007–1009, 1011–1014, 3000–4999.
     InvalidCloseCode(u16),
     /// A close reason is at most 123 bytes.
     ReasonTooLong(usize),

@@ -11,9 +11,14 @@ final class TestClient
     public string $response = '';
     public int $status = 0;
 
-    public function __construct(string $addr, string $path = '/', array $headers = [], float $timeout = 5.0)
+    /** With $tls, the connection speaks TLS (any certificate is taken: the tests check the server). */
+    public function __construct(string $addr, string $path = '/', array $headers = [], float $timeout = 5.0, bool $tls = false)
     {
-        $sock = stream_socket_client("tcp://$addr", $errno, $errstr, $timeout);
+        $context = stream_context_create(['ssl' => [
+            'verify_peer' => false, 'verify_peer_name' => false, 'alpn_protocols' => 'http/1.1',
+        ]]);
+        $scheme = $tls ? 'tls' : 'tcp';
+        $sock = stream_socket_client("$scheme://$addr", $errno, $errstr, $timeout, STREAM_CLIENT_CONNECT, $context);
         if ($sock === false) {
             throw new RuntimeException("connect $addr: $errstr");
         }
