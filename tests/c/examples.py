@@ -1,28 +1,72 @@
 """Drives the C examples (ffi/examples) with real WebSocket clients.
 
-    python examples.py echo|chat COMMAND [ARG]...
+    python examples.py echo|echo-tls|chat COMMAND [ARG]...
 
 COMMAND runs the example (possibly under valgrind); `--listen 127.0.0.1:0` is appended. The
 example must print `listening on ADDR` first, serve the checks below, and exit with status 0
-after SIGTERM, its clients having received 1001.
+after SIGTERM, its clients having received 1001. `echo-tls` adds a TLS listener first (a
+certificate made with the openssl command) and runs the echo checks over wss://, then
+reloads the certificate with SIGHUP.
 """
 
 import asyncio
 import signal
+import ssl
+import subprocess
 import sys
+import tempfile
 import traceback
+from pathlib import Path
 
 from clients import TIMEOUT, check, closed, dial, expect, refused
 
 
-async def start(argv):
+async def start(argv, scheme="ws"):
     proc = await asyncio.create_subprocess_exec(
         *argv, "--listen", "127.0.0.1:0", stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE)
     line = await asyncio.wait_for(proc.stdout.readline(), TIMEOUT * 3)
     text = line.decode().strip()
     check(text.startswith("listening on "), f"unexpected first line {line!r}")
-    return proc, "ws://" + text.split(" ")[2]
+    return proc, f"{scheme}://" + text.split(" ")[2]
+
+
+def make_cert(directory):
+    """A self-signed certificate for 127.0.0.1, and a client context that trusts it."""
+    cert, key = Path(directory) / "cert.pem", Path(directory) / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    context = ssl.create_default_context(cafile=str(cert))
+    return cert, key, context
+
+
+async def echo_tls(argv):
+    with tempfile.TemporaryDirectory() as directory:
+        cert, key, context = make_cert(directory)
+        flags = ["--listen", "tls://127.0.0.1:0", "--tls-cert", str(cert), "--tls-key", str(key)]
+        proc, url = await start(argv + flags, "wss")
+        try:
+            a = await dial(url, "/", ssl=context)
+            b = await dial(url, "/", ssl=context)
+            for payload in ["hello", b"\x00\xff", "", "x" * 70000]:
+                await a.send(payload)
+                await expect(a, payload)
+            await a.send("B:to everyone")
+            await expect(a, "B:to everyone")
+            await expect(b, "B:to everyone")
+            proc.send_signal(signal.SIGHUP)  # the same files again: nothing changes for a, b
+            c = await dial(url, "/", ssl=context)
+            await c.send("after the reload")
+            await expect(c, "after the reload")
+            await a.send("still here")
+            await expect(a, "still here")
+            await stop(proc, [a, b, c])
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
 
 
 async def stop(proc, clients):
@@ -81,9 +125,9 @@ async def chat(argv):
 
 
 def main():
-    examples = {"echo": echo, "chat": chat}
+    examples = {"echo": echo, "echo-tls": echo_tls, "chat": chat}
     if len(sys.argv) < 3 or sys.argv[1] not in examples:
-        sys.exit("usage: examples.py echo|chat COMMAND [ARG]...")
+        sys.exit("usage: examples.py echo|echo-tls|chat COMMAND [ARG]...")
     try:
         asyncio.run(asyncio.wait_for(examples[sys.argv[1]](sys.argv[2:]), TIMEOUT * 6))
     except Exception as e:  # noqa: BLE001 - any failure is the check's failure

@@ -126,6 +126,8 @@ run_all() { # MODE SECONDS IO_SECONDS PREFIX...
   done
   [ -x "$BUILD/example-echo" ] && check "$mode: example echo --threads 0 (inline)" "$secs" \
     "$PY" "$HERE/examples.py" echo "$@" "$BUILD/example-echo" --threads 0
+  [ -x "$BUILD/example-echo" ] && check "$mode: example echo over TLS" "$secs" \
+    "$PY" "$HERE/examples.py" echo-tls "$@" "$BUILD/example-echo"
 }
 run_all plain 60 10
 if [ "$VALGRIND" -eq 1 ]; then
