@@ -19,6 +19,8 @@ echo "--- real clients (tests/clients)"
 timeout -k 10 300 tests/clients/run.sh || failed+=("clients")
 echo "--- Autobahn TestSuite (tests/autobahn)"
 timeout -k 10 1200 tests/autobahn/run.sh || failed+=("autobahn")
+echo "--- Autobahn TestSuite over TLS (tests/autobahn, AUTOBAHN_TLS=1)"
+AUTOBAHN_TLS=1 timeout -k 10 1200 tests/autobahn/run.sh || failed+=("autobahn over TLS")
 
 if [ "${#failed[@]}" -gt 0 ]; then
   echo "integration: FAILED: ${failed[*]}"

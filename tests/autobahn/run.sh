@@ -15,6 +15,9 @@
 #   AUTOBAHN_EXPECTED    the expectations file (default tests/autobahn/expected.json)
 #   AUTOBAHN_REPORT_DIR  keep the report there (default: a temp dir, removed when the run passes)
 #   AUTOBAHN_TIMEOUT     wall-clock limit for wstest in seconds (default 900)
+#   AUTOBAHN_TLS=1       the same cases over wss://: the server listens on tls://127.0.0.1:0 with a
+#                        certificate made by the openssl command, and the verdicts must be the same
+#                        expected.json as over plain TCP
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -72,13 +75,23 @@ server_log() {
 
 # --- start the server ----------------------------------------------------------------------
 FLAGS=(--max-message-size 16777216)
+SCHEME=ws
+LISTEN=127.0.0.1:0
+if [ "${AUTOBAHN_TLS:-0}" = 1 ]; then
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1 -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null ||
+    { echo "autobahn: FAIL: openssl could not make a certificate"; exit 1; }
+  FLAGS+=(--tls-cert "$WORK/cert.pem" --tls-key "$WORK/key.pem")
+  SCHEME=wss
+  LISTEN=tls://127.0.0.1:0
+fi
 TEMPLATE=0
 if [[ "${SERVER[*]}" == *"{port}"* ]]; then
   TEMPLATE=1
   PORT="$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   SERVER=("${SERVER[@]//\{port\}/$PORT}")
 else
-  FLAGS=(--listen 127.0.0.1:0 "${FLAGS[@]}")
+  FLAGS=(--listen "$LISTEN" "${FLAGS[@]}")
 fi
 # its own process group (setsid), so that the cleanup also ends anything it started
 (cd "$ROOT" && exec setsid "${SERVER[@]}" "${FLAGS[@]}" >"$WORK/server.out" 2>"$WORK/server.err") &
@@ -105,7 +118,7 @@ echo "autobahn: server ${SERVER[*]#"$ROOT/"} ${FLAGS[*]} on $ADDR"
 # --- run the suite -------------------------------------------------------------------------
 set +e
 AUTOBAHN_STRICT_CLOSE=1 AUTOBAHN_EXCLUDE="12.*,13.*" AUTOBAHN_TIMEOUT="${AUTOBAHN_TIMEOUT:-900}" \
-  AUTOBAHN_AGENT=switchboard "$SHARED/run.sh" "ws://$ADDR" "*" "$REPORT"
+  AUTOBAHN_AGENT=switchboard "$SHARED/run.sh" "$SCHEME://$ADDR" "*" "$REPORT"
 RC=$?
 set -e
 
