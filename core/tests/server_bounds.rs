@@ -171,11 +171,13 @@ fn plain_http_gets_426_and_static_files_are_served() {
     let mut config = config();
     config.static_dir(Some(dir.clone()));
     let (_server, _handle, addr) = start(&config);
-    let (_, head, body) = raw_request(addr, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let (mut stream, head, mut body) =
+        raw_request(addr, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
     assert!(
         head.starts_with("HTTP/1.1 200") && head.contains("text/html"),
         "{head}"
     );
+    stream.read_to_end(&mut body).unwrap();
     assert_eq!(body, b"<h1>demo</h1>");
     let (_, head, _) =
         raw_request(addr, b"GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
@@ -507,4 +509,54 @@ fn static_files_never_follow_a_symlink_out_of_the_directory() {
         assert_eq!(body, b"inside", "{inside}");
     }
     std::fs::remove_dir_all(&base).unwrap();
+}
+
+#[test]
+fn a_large_static_file_streams_while_other_clients_are_served() {
+    let dir = std::env::temp_dir().join(format!("sb-static-large-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let big: Vec<u8> = (0..24u32 << 20).map(|i| (i % 251) as u8).collect();
+    std::fs::write(dir.join("big.bin"), &big).unwrap();
+    let mut config = config();
+    config.static_dir(Some(dir.clone())).threads(1);
+    let (_server, handle, addr) = start(&config);
+    let mut bystander = Client::connect(addr);
+    let id = open_id(&next_event(&handle, |e| matches!(e, Event::Open(_)))).unwrap();
+    let (mut stream, head, mut body) =
+        raw_request(addr, b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        head.contains(&format!("Content-Length: {}\r\n", big.len())),
+        "{head}"
+    );
+    // Read it slowly; the loop serves the bystander between the chunks.
+    let mut chunk = vec![0u8; 1 << 20];
+    let mut rounds = 0;
+    while body.len() < big.len() {
+        let n = stream.read(&mut chunk).unwrap();
+        assert!(n > 0, "the body ended after {} bytes", body.len());
+        body.extend_from_slice(&chunk[..n]);
+        rounds += 1;
+        if rounds % 8 == 0 {
+            handle.send(id, MessageKind::Text, b"still served").unwrap();
+            assert_eq!(bystander.recv_data().text(), "still served");
+        }
+    }
+    assert!(body == big, "the body differs");
+    assert_eq!(
+        stream.read(&mut chunk).unwrap_or(0),
+        0,
+        "then the server closes"
+    );
+    // HEAD: the length, no body.
+    let (mut stream, head, rest) =
+        raw_request(addr, b"HEAD /big.bin HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    assert!(
+        head.contains(&format!("Content-Length: {}\r\n", big.len())),
+        "{head}"
+    );
+    let mut after = Vec::new();
+    let _ = stream.read_to_end(&mut after);
+    assert!(rest.is_empty() && after.is_empty(), "HEAD sent a body");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -15,7 +15,14 @@ const RESERVED_PLAIN_HEADERS: [&str; 2] = ["content-length", "connection"];
 /// token) or that this function writes itself (`Content-Length`,
 /// `Connection`) are dropped rather than sent, so the framing stays intact.
 pub fn http_response(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(128 + body.len());
+    let mut out = http_head(status, headers, body.len() as u64);
+    out.extend_from_slice(body);
+    out
+}
+
+/// The head of a response whose body, `length` bytes, follows separately.
+pub fn http_head(status: u16, headers: &[(&str, &str)], length: u64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(128);
     out.extend_from_slice(format!("HTTP/1.1 {status} {}\r\n", reason_phrase(status)).as_bytes());
     let kept: Vec<(&str, &str)> = headers
         .iter()
@@ -25,9 +32,8 @@ pub fn http_response(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Vec<
         })
         .collect();
     write_headers(&mut out, &kept);
-    out.extend_from_slice(format!("Content-Length: {}\r\n", body.len()).as_bytes());
+    out.extend_from_slice(format!("Content-Length: {length}\r\n").as_bytes());
     out.extend_from_slice(b"Connection: close\r\n\r\n");
-    out.extend_from_slice(body);
     out
 }
 

@@ -195,7 +195,7 @@ impl EventLoop {
                     self.arm(slot);
                 }
                 Phase::Failing => self.release(slot),
-                Phase::Closing | Phase::Draining { .. } | Phase::Closed => {}
+                Phase::Closing | Phase::Sending(_) | Phase::Draining { .. } | Phase::Closed => {}
             }
         }
     }

@@ -1,5 +1,6 @@
 //! One connection as its loop sees it: socket, phase, decoder and output queue.
 
+use crate::reactor::static_files::FileBody;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,6 +28,9 @@ pub(crate) enum Phase {
     Failing,
     /// We sent a close frame and wait for the peer's.
     Closing,
+    /// Sending a static file's body, a chunk whenever the socket took the last;
+    /// then `Draining`.
+    Sending(Box<FileBody>),
     /// Flushing a last response or close frame; then FIN, and wait for the peer's EOF
     /// (a lingering close: the peer may still be sending, and closing a socket with
     /// unread input would reset the connection and lose what we sent).
@@ -134,6 +138,8 @@ impl Conn {
                     _ => idle,
                 }
             }
+            // A reader that takes a chunk within the idle timeout keeps the file coming.
+            Phase::Sending(_) => self.since + t.idle,
             Phase::Failing | Phase::Closing | Phase::Draining { .. } | Phase::Closed => {
                 self.since + t.close
             }

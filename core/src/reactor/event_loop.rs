@@ -374,7 +374,7 @@ impl EventLoop {
             // Our FIN was sent and the peer answered: the lingering close is done.
             Phase::Draining { fin_sent: true } => self.remove(slot),
             // Output still pending: flush it, then finish.
-            Phase::Draining { fin_sent: false } | Phase::Closed => {
+            Phase::Sending(_) | Phase::Draining { fin_sent: false } | Phase::Closed => {
                 let _ = conn.socket.shutdown(Shutdown::Read);
                 self.mark_dirty(slot);
             }
@@ -425,7 +425,22 @@ impl EventLoop {
             return;
         };
         conn.dirty = false;
-        let result = conn.out.flush_to(&mut conn.socket);
+        let mut result = conn.out.flush_to(&mut conn.socket);
+        // A static file: the next chunk each time the socket took the last, until
+        // the socket is full (a writable event brings us back) or the file ends.
+        while let (Ok(crate::reactor::outbuf::Flushed::All), Phase::Sending(body)) =
+            (&result, &mut conn.phase)
+        {
+            match body.next_chunk() {
+                Ok(Some(chunk)) => {
+                    conn.out.push_vec(chunk);
+                    conn.since = self.now;
+                    result = conn.out.flush_to(&mut conn.socket);
+                }
+                Ok(None) => conn.drain(self.now),
+                Err(_) => return self.abort(slot, "static file read failed"),
+            }
+        }
         if let Some(meta) = &conn.meta {
             meta.buffered.store(conn.out.len(), Ordering::Relaxed);
         }

@@ -19,7 +19,7 @@ use crate::protocol::frame::{encode_close, OpCode};
 use crate::protocol::handshake::{response_101, validate, Negotiated};
 use crate::reactor::conn::{Conn, Outcome, Pending, Phase};
 use crate::reactor::event_loop::EventLoop;
-use crate::reactor::static_files;
+use crate::reactor::static_files::{self, FileBody};
 
 impl EventLoop {
     /// Bytes arrived for `slot`.
@@ -47,7 +47,7 @@ impl EventLoop {
                 }
             }
             Phase::Open | Phase::Closing => self.decode(slot, input, handler),
-            Phase::Failing | Phase::Draining { .. } | Phase::Closed => {} // discarded: we are closing
+            Phase::Failing | Phase::Sending(_) | Phase::Draining { .. } | Phase::Closed => {} // discarded: we are closing
         }
     }
 
@@ -55,10 +55,13 @@ impl EventLoop {
     fn on_request(&mut self, slot: usize, request: Request, early: &mut [u8]) {
         let response = match route(&request, self.shared.settings.static_dir.is_some()) {
             Route::Upgrade => None,
-            Route::StaticFile => Some(match &self.shared.settings.static_dir {
-                Some(dir) => static_files::respond(dir, &request.method, &request.path),
-                None => upgrade_required(),
-            }),
+            Route::StaticFile => match &self.shared.settings.static_dir {
+                Some(dir) => {
+                    let (head, body) = static_files::respond(dir, &request.method, &request.path);
+                    return self.respond_with_file(slot, head, body);
+                }
+                None => Some(upgrade_required()),
+            },
             Route::UpgradeRequired => Some(upgrade_required()),
         };
         if let Some(response) = response {
@@ -171,6 +174,21 @@ impl EventLoop {
         self.respond_and_close(slot, error.to_response());
     }
 
+    /// A static file's head, then its body in chunks as the socket takes them.
+    fn respond_with_file(&mut self, slot: usize, head: Vec<u8>, body: Option<FileBody>) {
+        let Some(body) = body else {
+            return self.respond_and_close(slot, head);
+        };
+        let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
+        conn.out.push_vec(head);
+        conn.phase = Phase::Sending(Box::new(body));
+        conn.since = self.now;
+        self.mark_dirty(slot);
+        self.arm(slot);
+    }
+
     fn respond_and_close(&mut self, slot: usize, response: Vec<u8>) {
         let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
             return;
@@ -249,7 +267,7 @@ impl EventLoop {
         }
         if matches!(
             self.conns[slot].as_ref().map(|c| &c.phase),
-            Some(Phase::Draining { .. } | Phase::Closed)
+            Some(Phase::Sending(_) | Phase::Draining { .. } | Phase::Closed)
         ) {
             self.finish(slot);
         }
@@ -295,9 +313,11 @@ impl EventLoop {
                     self.mark_dirty(slot);
                 }
             }
-            Phase::Failing | Phase::Closing | Phase::Draining { .. } | Phase::Closed => {
-                self.remove(slot)
-            }
+            Phase::Failing
+            | Phase::Closing
+            | Phase::Sending(_)
+            | Phase::Draining { .. }
+            | Phase::Closed => self.remove(slot),
         }
     }
 

@@ -1,39 +1,65 @@
 //! Plain files for non-upgrade GET requests (how a demo page shares the port).
 //! Only files inside the directory are served: `..`, encoded or not, is refused.
+//! A body is read in chunks as the socket takes them, so a large file neither
+//! fills memory nor holds up the loop's other connections.
 
+use std::fs::File;
+use std::io::{self, Read};
 use std::path::{Component, Path, PathBuf};
 
-use crate::http::response::http_response;
+use crate::http::response::{http_head, http_response};
 
-/// Files larger than this are refused: the I/O loop reads them whole.
-const MAX_FILE: u64 = 8 << 20;
+/// How much of a file is read at a time.
+const CHUNK: usize = 64 * 1024;
 
-/// The full HTTP response for `GET path` from `dir`.
-pub(crate) fn respond(dir: &Path, method: &str, path: &str) -> Vec<u8> {
-    if method != "GET" && method != "HEAD" {
-        return http_response(405, &[("Allow", "GET, HEAD")], b"method not allowed\n");
-    }
-    let Some(file) = resolve(dir, path) else {
-        return http_response(404, &[("Content-Type", "text/plain")], b"not found\n");
-    };
-    let body = match std::fs::metadata(&file) {
-        Ok(m) if m.is_file() && m.len() <= MAX_FILE => std::fs::read(&file).ok(),
-        _ => None,
-    };
-    match body {
-        Some(body) => {
-            let shown: &[u8] = if method == "HEAD" { b"" } else { &body };
-            http_response(
-                200,
-                &[
-                    ("Content-Type", content_type(&file)),
-                    ("Cache-Control", "no-cache"),
-                ],
-                shown,
-            )
+/// The rest of a file's body, sent after its head.
+pub(crate) struct FileBody {
+    file: File,
+    left: u64,
+}
+
+impl FileBody {
+    /// The next chunk; `None` once the whole body was read.
+    pub(crate) fn next_chunk(&mut self) -> io::Result<Option<Vec<u8>>> {
+        if self.left == 0 {
+            return Ok(None);
         }
-        None => http_response(404, &[("Content-Type", "text/plain")], b"not found\n"),
+        let mut chunk = vec![0; CHUNK.min(self.left as usize)];
+        // A file that shrank meanwhile ends the response early (an error).
+        self.file.read_exact(&mut chunk)?;
+        self.left -= chunk.len() as u64;
+        Ok(Some(chunk))
     }
+}
+
+/// The HTTP response for `GET path` from `dir`: its head (or all of a short
+/// answer) and, for a file, its body to stream.
+pub(crate) fn respond(dir: &Path, method: &str, path: &str) -> (Vec<u8>, Option<FileBody>) {
+    if method != "GET" && method != "HEAD" {
+        let refusal = http_response(405, &[("Allow", "GET, HEAD")], b"method not allowed\n");
+        return (refusal, None);
+    }
+    let not_found = || {
+        let answer = http_response(404, &[("Content-Type", "text/plain")], b"not found\n");
+        (answer, None)
+    };
+    let Some(path) = resolve(dir, path) else {
+        return not_found();
+    };
+    let Ok(file) = File::open(&path) else {
+        return not_found();
+    };
+    let length = match file.metadata() {
+        Ok(m) if m.is_file() => m.len(),
+        _ => return not_found(),
+    };
+    let headers = [
+        ("Content-Type", content_type(&path)),
+        ("Cache-Control", "no-cache"),
+    ];
+    let head = http_head(200, &headers, length);
+    let body = (method == "GET").then_some(FileBody { file, left: length });
+    (head, body)
 }
 
 /// Maps a request path to a file under `dir`, or None if it would leave it.
@@ -118,10 +144,16 @@ mod tests {
         ] {
             assert!(resolve(&dir, bad).is_none(), "{bad}");
         }
-        let ok = respond(&dir, "GET", "/");
-        assert!(ok.starts_with(b"HTTP/1.1 200"));
-        assert!(ok.ends_with(b"hello"));
-        assert!(respond(&dir, "GET", "/missing").starts_with(b"HTTP/1.1 404"));
+        let (head, body) = respond(&dir, "GET", "/");
+        assert!(head.starts_with(b"HTTP/1.1 200"));
+        assert!(head.ends_with(b"Content-Length: 5\r\nConnection: close\r\n\r\n"));
+        let mut body = body.unwrap();
+        assert_eq!(body.next_chunk().unwrap(), Some(b"hello".to_vec()));
+        assert_eq!(body.next_chunk().unwrap(), None);
+        let (head, body) = respond(&dir, "HEAD", "/");
+        assert!(head.starts_with(b"HTTP/1.1 200") && body.is_none());
+        let (head, body) = respond(&dir, "GET", "/missing");
+        assert!(head.starts_with(b"HTTP/1.1 404") && body.is_none());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
