@@ -15,7 +15,9 @@ mod report;
 mod runner;
 mod sys;
 mod target;
+mod tls;
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use cli::Args;
@@ -26,8 +28,10 @@ use target::Target;
 const USAGE: &str = "\
 usage: switchboard-bench COMMAND [OPTIONS]
 
-Load modes (against any ws:// URL on 127.0.0.0/8; --pid PID adds the server's
-CPU time and memory; --cpu N pins the generator to CPU N):
+Load modes (against any ws:// or wss:// URL on 127.0.0.0/8; --pid PID adds the
+server's CPU time and memory; --cpu N pins the generator to CPU N; for wss://,
+--ca FILE trusts the PEM certificates in FILE, without it the server's
+certificate is not checked):
   echo        --url URL [--connections 100] [--depth 16] [--size 32]
               [--duration 5] [--warmup 0.5] [--sources 64]
   handshakes  --url URL [--connectors 32] [--duration 5] [--warmup 0.5]
@@ -38,12 +42,15 @@ CPU time and memory; --cpu N pins the generator to CPU N):
 
 Servers:
   reference   [--listen 127.0.0.1:9002] [--flush-each]
+              [--tls-cert FILE --tls-key FILE]  (wss://; --listen may say tls://)
   compare     [--suite quick|full] [--server NAME=CMD]... [--server-cmd CMD
               [--server-name NAME]] [--no-reference] [--baseline NAME]
               [--only SCENARIO,...] [--duration SECS] [--repeat N]
               [--wait-quiet SECS] [--server-cpu 0]
               [--client-cpu 1]
-              CMD is run by sh with {addr} (or {port}) replaced.";
+              CMD is run by sh with {addr} (or {port}) replaced; in TLS
+              scenarios (full suite) {addr} becomes tls://ADDR and
+              --tls-cert FILE --tls-key FILE are added.";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -80,7 +87,8 @@ fn usage(why: &str) -> ExitCode {
 
 /// Runs one load mode; Ok(false) when the run found errors.
 fn load(mode: &str, a: &Args) -> Result<bool, String> {
-    let target = Target::parse(&a.required("url")?)?;
+    let ca = a.text("ca");
+    let target = Target::parse(&a.required("url")?, ca.as_deref().map(Path::new))?;
     let probe = a.maybe::<u32>("pid")?.map(|pid| Probe { pid });
     if let Some(cpu) = a.maybe::<usize>("cpu")? {
         sys::pin_to_cpu(cpu).map_err(|e| format!("cannot pin to CPU {cpu}: {e}"))?;

@@ -28,6 +28,11 @@ pub struct Report {
     /// Failed validations, lost replies, failed connections.
     pub errors: u64,
     pub first_error: Option<String>,
+    /// Context for the figures, such as what TLS session they were made on.
+    pub notes: Vec<String>,
+    /// Set when the run did not apply to the server (why): its figures are
+    /// "n/a", not errors.
+    pub na: Option<String>,
 }
 
 impl Report {
@@ -37,7 +42,19 @@ impl Report {
             metrics: Vec::new(),
             errors: 0,
             first_error: None,
+            notes: Vec::new(),
+            na: None,
         }
+    }
+
+    pub fn not_applicable(mode: &'static str, why: String) -> Report {
+        let mut r = Report::new(mode);
+        r.na = Some(why);
+        r
+    }
+
+    pub fn note(&mut self, note: String) {
+        self.notes.push(note);
     }
 
     pub fn failed(mode: &'static str, why: String) -> Report {
@@ -121,21 +138,29 @@ impl Report {
         if let Some(e) = &self.first_error {
             println!("  first error: {e}");
         }
+        for n in &self.notes {
+            println!("  note: {n}");
+        }
     }
 
     pub fn to_json(&self) -> Json {
-        Json::obj([
-            ("mode", Json::str(self.mode)),
+        let mut fields = vec![
+            ("mode".to_string(), Json::str(self.mode)),
             (
-                "metrics",
+                "metrics".to_string(),
                 Json::obj(self.metrics.iter().map(|m| (m.key, Json::opt(m.value)))),
             ),
-            ("errors", Json::Num(self.errors as f64)),
+            ("errors".to_string(), Json::Num(self.errors as f64)),
             (
-                "first_error",
+                "first_error".to_string(),
                 self.first_error.clone().map_or(Json::Null, Json::Str),
             ),
-        ])
+        ];
+        if !self.notes.is_empty() {
+            let notes = self.notes.iter().cloned().map(Json::Str).collect();
+            fields.push(("notes".to_string(), Json::Arr(notes)));
+        }
+        Json::Obj(fields)
     }
 }
 

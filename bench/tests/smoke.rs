@@ -1,8 +1,11 @@
 //! Every load mode, briefly, against the reference server: a correct peer must
 //! produce figures, no error, and a non-zero count of what the mode exchanges.
+//! The echo and handshake modes also run over TLS, with a certificate made here.
 
 use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_switchboard-bench");
@@ -14,8 +17,13 @@ struct Server {
 
 impl Server {
     fn start() -> Server {
+        Server::start_with(&["--listen", "127.0.0.1:0"], "ws")
+    }
+
+    fn start_with(args: &[&str], scheme: &str) -> Server {
         let mut child = Command::new(BIN)
-            .args(["reference", "--listen", "127.0.0.1:0"])
+            .arg("reference")
+            .args(args)
             .stdout(Stdio::piped())
             .spawn()
             .expect("reference server starts");
@@ -31,7 +39,7 @@ impl Server {
             .to_string();
         Server {
             child,
-            url: format!("ws://{addr}/"),
+            url: format!("{scheme}://{addr}/"),
         }
     }
 
@@ -147,4 +155,108 @@ fn refuses_targets_off_the_loopback_range() {
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// A self-signed certificate for 127.0.0.1 and localhost in a fresh
+/// directory, removed on drop.
+struct Certificate {
+    dir: PathBuf,
+    cert: String,
+    key: String,
+}
+
+impl Certificate {
+    fn make() -> Certificate {
+        let made = rcgen::generate_simple_self_signed(vec![
+            "127.0.0.1".to_string(),
+            "localhost".to_string(),
+        ])
+        .expect("certificate");
+        // Tests run in parallel in one process: a counter tells their files apart.
+        static MADE: AtomicUsize = AtomicUsize::new(0);
+        let n = MADE.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("bench-smoke-tls-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temporary directory");
+        let cert = dir.join("cert.pem");
+        let key = dir.join("key.pem");
+        std::fs::write(&cert, made.cert.pem()).expect("cert.pem");
+        std::fs::write(&key, made.key_pair.serialize_pem()).expect("key.pem");
+        Certificate {
+            cert: cert.display().to_string(),
+            key: key.display().to_string(),
+            dir,
+        }
+    }
+}
+
+impl Drop for Certificate {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[test]
+fn tls_echo_and_handshakes_against_the_reference() {
+    let made = Certificate::make();
+    let server = Server::start_with(
+        &[
+            "--listen",
+            "tls://127.0.0.1:0",
+            "--tls-cert",
+            &made.cert,
+            "--tls-key",
+            &made.key,
+        ],
+        "wss",
+    );
+    let pid = server.pid();
+    let url = server.url.as_str();
+    let short = ["--duration", "0.5", "--warmup", "0.1"];
+    let mut echo = vec!["echo", "--url", url, "--ca", &made.cert, "--pid", &pid];
+    echo.extend(["--connections", "4", "--depth", "4", "--size", "32"]);
+    echo.extend(short);
+    let line = exchanged(&echo, "msgs_per_s");
+    assert!(figure(&line, "messages").is_some_and(|n| n > 0.0), "{line}");
+    assert!(line.contains("ALPN http/1.1"), "{line}");
+    // Large messages span several TLS records.
+    let mut big = vec!["echo", "--url", url, "--ca", &made.cert];
+    big.extend(["--connections", "2", "--depth", "2", "--size", "70000"]);
+    big.extend(short);
+    exchanged(&big, "messages");
+    let mut hs = vec!["handshakes", "--url", url, "--ca", &made.cert];
+    hs.extend(["--connectors", "2"]);
+    hs.extend(short);
+    let line = exchanged(&hs, "cycles");
+    assert!(line.contains("no session resumption"), "{line}");
+    // The same server by name, without --ca: accepted unchecked.
+    let by_name = url.replace("127.0.0.1", "localhost");
+    let mut unchecked = vec!["echo", "--url", &by_name, "--connections", "2"];
+    unchecked.extend(short);
+    let line = exchanged(&unchecked, "messages");
+    assert!(line.contains("not verified"), "{line}");
+}
+
+#[test]
+fn tls_refuses_a_certificate_it_does_not_trust() {
+    let made = Certificate::make();
+    let other = Certificate::make();
+    let server = Server::start_with(
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+            &made.cert,
+            "--tls-key",
+            &made.key,
+        ],
+        "wss",
+    );
+    let out = Command::new(BIN)
+        .args(["echo", "--url", &server.url, "--ca", &other.cert])
+        .args(["--connections", "1", "--duration", "0.2", "--warmup", "0"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("certificate"), "{text}");
 }

@@ -1,20 +1,25 @@
-//! One client WebSocket connection over a nonblocking socket: the handshake,
-//! a read buffer parsed in place, and a write buffer of masked frames.
+//! One client WebSocket connection over a nonblocking socket, plain or TLS:
+//! the handshake, a read buffer parsed in place, and a write buffer of masked
+//! frames.
 
 use std::io::{self, Read};
 use std::net::Ipv4Addr;
 use std::ops::Range;
 
 use mio::net::TcpStream;
+use rustls::ClientConnection;
 
 use super::frame::{self, parse_header};
 use super::handshake;
 use super::socket;
+use super::tls::{self, Plaintext, Tracked};
 pub use super::writer::Writer;
 use crate::target::Target;
 
 /// Bounds the retries of a syscall interrupted by a signal.
 const MAX_EINTR: usize = 16;
+/// Bounds the socket reads (each followed by decryption) of one TLS read.
+const TLS_READS: usize = 16;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
@@ -40,6 +45,9 @@ pub struct Message {
 
 pub struct Conn {
     pub stream: TcpStream,
+    /// The TLS session of a `wss://` connection; plain connections test this
+    /// once per read or write and are otherwise untouched by TLS.
+    tls: Option<Box<ClientConnection>>,
     pub phase: Phase,
     key: String,
     rbuf: Vec<u8>,
@@ -66,10 +74,18 @@ impl Conn {
         max_message: usize,
     ) -> io::Result<Conn> {
         let stream = socket::connect(target.addr, source)?;
+        let tls = match &target.tls {
+            Some(t) => Some(Box::new(
+                ClientConnection::new(t.config.clone(), t.name.clone())
+                    .map_err(io::Error::other)?,
+            )),
+            None => None,
+        };
         let key = handshake::key_for(seed);
         let request = handshake::request(target, &key);
         Ok(Conn {
             stream,
+            tls,
             phase: Phase::Handshaking,
             key,
             rbuf: Vec::new(),
@@ -103,6 +119,9 @@ impl Conn {
         if self.rbuf.len() - self.rend < self.chunk {
             self.rbuf.resize(self.rend + self.chunk, 0);
         }
+        if self.tls.is_some() {
+            return self.read_tls();
+        }
         for _ in 0..MAX_EINTR {
             let space = self.rbuf.len() - self.rend;
             match self.stream.read(&mut self.rbuf[self.rend..]) {
@@ -120,6 +139,80 @@ impl Conn {
             }
         }
         Ok(false)
+    }
+
+    /// `read_some` over TLS: decrypted bytes into the buffer's free space,
+    /// reading and decrypting records until the socket is drained or the
+    /// buffer full. Handshake messages and alerts rustls produces on the way
+    /// are written at once (what the socket does not take waits for `flush`).
+    #[inline(never)]
+    fn read_tls(&mut self) -> io::Result<bool> {
+        let Some(tls) = self.tls.as_deref_mut() else {
+            return Ok(true);
+        };
+        let mut socket_drained = false;
+        for _ in 0..TLS_READS {
+            let space = self.rbuf.len() - self.rend;
+            match tls.reader().read(&mut self.rbuf[self.rend..]) {
+                // A close_notify: no more data will come.
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(true);
+                }
+                Ok(n) => {
+                    self.rend += n;
+                    if n == space {
+                        return Ok(false);
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                // The socket ended without a close_notify.
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                    self.eof = true;
+                    return Ok(true);
+                }
+                Err(e) => return Err(e),
+            }
+            // rustls holds no more plaintext now.
+            if socket_drained {
+                return Ok(true);
+            }
+            let mut source = Tracked {
+                stream: &mut self.stream,
+                short: false,
+            };
+            match tls.read_tls(&mut source) {
+                // End of stream: rustls records it and its reader reports it.
+                Ok(0) => socket_drained = true,
+                Ok(_) => socket_drained = source.short,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(true),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+            if let Err(e) = tls.process_new_packets() {
+                // Send the alert rustls queued, then give up.
+                let _ = tls::write_records(tls, &mut self.stream);
+                return Err(io::Error::new(io::ErrorKind::InvalidData, e));
+            }
+            if tls.wants_write() {
+                // A write error shows again at the next flush; what was
+                // received can still be read first.
+                let _ = tls::write_records(tls, &mut self.stream);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Whether output waits to be written: queued frames, or TLS records.
+    #[inline]
+    pub fn wants_write(&self) -> bool {
+        self.out.pending() > 0 || self.tls.as_ref().is_some_and(|t| t.wants_write())
+    }
+
+    /// For a TLS connection: protocol version, cipher suite, key exchange
+    /// group and ALPN.
+    pub fn tls_summary(&self) -> Option<String> {
+        self.tls.as_deref().map(tls::summary)
     }
 
     /// While handshaking: checks the buffered response. Returns true once the
@@ -223,7 +316,36 @@ impl Conn {
 
     /// Writes queued output. Returns true when everything was written.
     pub fn flush(&mut self) -> io::Result<bool> {
+        if self.tls.is_some() {
+            return self.flush_tls();
+        }
         self.out.flush_to(&mut self.stream)
+    }
+
+    /// `flush` over TLS: queued frames are encrypted into records (as many
+    /// frames per record as fit) and the records written, until both are
+    /// done or the socket would block. Before the TLS handshake is over,
+    /// rustls keeps a bounded amount of plaintext; the rest stays queued
+    /// until a later flush.
+    #[inline(never)]
+    fn flush_tls(&mut self) -> io::Result<bool> {
+        let Some(tls) = self.tls.as_deref_mut() else {
+            return Ok(true);
+        };
+        loop {
+            let before = self.out.pending();
+            let handed = before == 0 || self.out.flush_to(&mut Plaintext(tls))?;
+            let progressed = self.out.pending() < before;
+            if !tls::write_records(tls, &mut self.stream)? {
+                return Ok(false);
+            }
+            if handed {
+                return Ok(true);
+            }
+            if !progressed {
+                return Ok(false);
+            }
+        }
     }
 
     /// Queues a close frame with `code` (once).

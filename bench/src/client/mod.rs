@@ -6,4 +6,5 @@ pub mod frame;
 pub mod handshake;
 pub mod open;
 pub mod socket;
+pub mod tls;
 pub mod writer;

@@ -151,7 +151,7 @@ impl Tally {
 /// Writes the request, reads what arrived and checks the response. For an
 /// open connection, reads are kept buffered for the caller to parse.
 fn drive(conn: &mut Conn) -> Result<bool, String> {
-    if conn.out.pending() > 0 {
+    if conn.wants_write() {
         conn.flush().map_err(|e| format!("write: {e}"))?;
     }
     // Each read either fills the buffer's free space or drains the socket;

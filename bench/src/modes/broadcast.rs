@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use mio::{Events, Poll};
 
-use super::common::{read_messages, Clock, Timeline};
+use super::common::{read_messages, tls_note, Clock, Timeline};
 use crate::cli::Args;
 use crate::client::close::close_all;
 use crate::client::conn::{Conn, Message};
@@ -148,6 +148,9 @@ pub fn run(spec: &BroadcastSpec, probe: Option<Probe>) -> Report {
         report.error("too few connections opened".into());
         return report;
     }
+    if let Some(note) = tls_note(&spec.target, &conns[0]) {
+        report.note(note);
+    }
     let n = conns.len();
     let mut ring = Ring {
         slots: (0..spec.depth.max(1)).map(|_| Publish::default()).collect(),
@@ -228,7 +231,7 @@ pub fn run(spec: &BroadcastSpec, probe: Option<Probe>) -> Report {
                 });
             }
             let result = result.and_then(|drained| {
-                if conn.out.pending() > 0 {
+                if conn.wants_write() {
                     conn.flush().map_err(|e| format!("write: {e}"))?;
                 }
                 if conn.eof {

@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use crate::client::conn::Conn;
+use crate::target::Target;
 
 /// Reads per readiness event before a connection waits for the next round.
 pub const READS_PER_EVENT: usize = 64;
@@ -69,6 +70,14 @@ pub fn read_messages(
         }
     }
     Ok(false)
+}
+
+/// For a `wss://` run: the session's parameters, as seen on `conn`, and how
+/// the certificate was checked.
+pub fn tls_note(target: &Target, conn: &Conn) -> Option<String> {
+    let tls = target.tls.as_ref()?;
+    let session = conn.tls_summary()?;
+    Some(format!("TLS: {session}; {}", tls.trust_note()))
 }
 
 pub fn seconds(s: f64) -> Result<Duration, String> {

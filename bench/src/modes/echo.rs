@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use mio::{Events, Poll};
 
-use super::common::{read_messages, Clock, Timeline};
+use super::common::{read_messages, tls_note, Clock, Timeline};
 use crate::cli::Args;
 use crate::client::close::close_all;
 use crate::client::conn::Conn;
@@ -91,6 +91,9 @@ pub fn run(spec: &EchoSpec, probe: Option<Probe>) -> Report {
     if conns.is_empty() {
         report.error("no connection opened".into());
         return report;
+    }
+    if let Some(note) = tls_note(&spec.target, &conns[0]) {
+        report.note(note);
     }
     let payload = EchoPayload::new(spec.size);
     let clock = Clock::new();
@@ -177,7 +180,7 @@ pub fn run(spec: &EchoSpec, probe: Option<Probe>) -> Report {
                     continue;
                 }
             }
-            if conn.out.pending() > 0 && !is_dirty[i] {
+            if conn.wants_write() && !is_dirty[i] {
                 is_dirty[i] = true;
                 dirty.push(i);
             }

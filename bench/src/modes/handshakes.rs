@@ -1,11 +1,13 @@
 //! Handshake rate: C connectors, each repeatedly connecting, completing the
-//! opening handshake, exchanging close frames and disconnecting.
+//! opening handshake, exchanging close frames and disconnecting. Over
+//! `wss://` every cycle also makes a full TLS handshake: the client never
+//! resumes a session.
 
 use std::time::{Duration, Instant};
 
 use mio::{Events, Interest, Poll, Token};
 
-use super::common::{read_messages, Clock, Timeline};
+use super::common::{read_messages, tls_note, Clock, Timeline};
 use crate::cli::Args;
 use crate::client::conn::Conn;
 use crate::client::frame::OP_CLOSE;
@@ -66,6 +68,7 @@ pub fn run(spec: &HandshakeSpec, probe: Option<Probe>) -> Report {
     let mut window_start_ns = u64::MAX;
     let mut events = Events::with_capacity(1024);
     let mut last_sweep = Instant::now();
+    let mut session: Option<String> = None;
     let window: Option<Window> = loop {
         let now = Instant::now();
         if meter.is_none() && now >= timeline.warmup_end {
@@ -120,6 +123,9 @@ pub fn run(spec: &HandshakeSpec, probe: Option<Probe>) -> Report {
                     if step.opened && measuring {
                         latency.record(t.saturating_sub(cycle.started_ns));
                     }
+                    if step.opened && session.is_none() {
+                        session = tls_note(&spec.target, &cycle.conn);
+                    }
                     if step.done {
                         if measuring {
                             completed += 1;
@@ -146,6 +152,14 @@ pub fn run(spec: &HandshakeSpec, probe: Option<Probe>) -> Report {
             }
         }
     };
+    if spec.target.tls.is_some() {
+        report.note(
+            "each cycle: new TCP connection, full TLS handshake (no session resumption), \
+             upgrade, close frames both ways, disconnect"
+                .into(),
+        );
+        report.notes.extend(session);
+    }
     let Some(w) = window else {
         report.error("the run ended before its measurement window".into());
         return report;
@@ -185,7 +199,7 @@ struct Step {
 /// Advances one cycle: request out, 101 in, close out, close in.
 fn step(cycle: &mut Cycle) -> Result<Step, String> {
     let conn = &mut cycle.conn;
-    if conn.out.pending() > 0 {
+    if conn.wants_write() {
         conn.flush().map_err(|e| format!("write: {e}"))?;
     }
     let mut opened = false;

@@ -48,6 +48,9 @@ pub fn run(spec: &IdleSpec, probe: Option<Probe>) -> Report {
         return Report::failed("idle", "idle mode needs the server's --pid".into());
     };
     let mut report = Report::new("idle");
+    if let Some(tls) = &spec.target.tls {
+        report.note(format!("connections over TLS; {}", tls.trust_note()));
+    }
     let before = match probe.rss_bytes() {
         Ok(b) => b,
         Err(e) => return Report::failed("idle", format!("server RSS: {e}")),
@@ -141,9 +144,14 @@ pub fn run(spec: &IdleSpec, probe: Option<Probe>) -> Report {
 
 fn spawn(spec: &IdleSpec, count: usize, offset: usize) -> Result<Worker, String> {
     let exe = std::env::current_exe().map_err(|e| format!("own executable: {e}"))?;
-    let mut child = Command::new(exe)
+    let mut command = Command::new(exe);
+    command
         .arg("idle-worker")
-        .args(["--url", &spec.target.url()])
+        .args(["--url", &spec.target.url()]);
+    if let Some(ca) = spec.target.tls.as_ref().and_then(|t| t.ca.as_ref()) {
+        command.arg("--ca").arg(ca);
+    }
+    let mut child = command
         .args(["--count", &count.to_string()])
         .args(["--offset", &offset.to_string()])
         .args(["--sources", &spec.sources.to_string()])

@@ -17,7 +17,8 @@ use crate::client::socket::Sources;
 use crate::target::Target;
 
 pub fn main(a: &Args) -> Result<(), String> {
-    let target = Target::parse(&a.required("url")?)?;
+    let ca = a.text("ca");
+    let target = Target::parse(&a.required("url")?, ca.as_deref().map(std::path::Path::new))?;
     let count: usize = a.get("count", 1000)?;
     let offset: u64 = a.get("offset", 0)?;
     let spread: u32 = a.get("sources", 250)?;

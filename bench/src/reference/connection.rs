@@ -3,7 +3,7 @@
 //! `--flush-each` every reply is sent and flushed on its own (`send`).
 
 use futures_util::{FutureExt, SinkExt, StreamExt};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::{Error, Message};
 use tokio_tungstenite::{accept_async, WebSocketStream};
@@ -13,14 +13,16 @@ use super::hub::Hub;
 /// Messages taken without waiting before one flush.
 const BATCH: usize = 64;
 
-type Ws = WebSocketStream<TcpStream>;
-
 enum Input {
     Frame(Option<Result<Message, Error>>),
     Out(Option<Message>),
 }
 
-pub async fn serve(stream: TcpStream, hub: Hub, id: u64, flush_each: bool) {
+/// Serves one connection over `stream`: a TCP stream, or a TLS stream on one.
+pub async fn serve<S>(stream: S, hub: Hub, id: u64, flush_each: bool)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let Ok(mut ws) = accept_async(stream).await else {
         return;
     };
@@ -59,7 +61,10 @@ pub async fn serve(stream: TcpStream, hub: Hub, id: u64, flush_each: bool) {
 }
 
 /// Returns false when the connection is over.
-async fn handle(ws: &mut Ws, hub: &Hub, input: Input, flush_each: bool) -> bool {
+async fn handle<S>(ws: &mut WebSocketStream<S>, hub: &Hub, input: Input, flush_each: bool) -> bool
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let out = match input {
         Input::Frame(Some(Ok(msg))) => match msg {
             Message::Text(ref t) if t.as_str().starts_with("B:") => {

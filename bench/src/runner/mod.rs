@@ -1,7 +1,8 @@
 //! `compare`: runs a suite of scenarios against several servers, one fresh
 //! server process per scenario, each pinned to the same CPU with the load
 //! generator on another, and prints a table of figures and ratios to the
-//! baseline, then one JSON line.
+//! baseline, then one JSON line. TLS scenarios use a self-signed certificate
+//! made for the run; a server that cannot serve TLS gets "n/a" there.
 
 mod server;
 mod suite;
@@ -13,7 +14,7 @@ use std::time::{Duration, Instant};
 use crate::cli::Args;
 use crate::report::{Better, Report};
 use crate::target::Target;
-use server::ServerDef;
+use server::{quote, ServerDef, TlsFiles};
 use table::Outcome;
 
 pub const REFERENCE: &str = "reference";
@@ -54,6 +55,15 @@ pub fn main(a: &Args) -> Result<bool, String> {
     if let Some(d) = duration {
         timing.duration = crate::modes::common::seconds(d)?;
     }
+    let certificate = if scenarios.iter().any(|s| s.tls) {
+        Some(crate::tls::SelfSigned::create()?)
+    } else {
+        None
+    };
+    let tls_files = certificate.as_ref().map(|c| TlsFiles {
+        cert: &c.cert,
+        key: &c.key,
+    });
     crate::sys::pin_to_cpu(client_cpu)
         .map_err(|e| format!("cannot pin the generator to CPU {client_cpu}: {e}"))?;
     let (soft, _) = crate::sys::nofile_limit().map_err(|e| e.to_string())?;
@@ -69,7 +79,12 @@ pub fn main(a: &Args) -> Result<bool, String> {
                 if !quiet_wait.is_zero() && !wait_quiet(quiet_wait) {
                     eprintln!("   the machine did not become quiet within {quiet_wait:?}");
                 }
-                runs.push(run_one(&scenario, &timing, def, server_cpu, soft));
+                let tls = if scenario.tls {
+                    tls_files.as_ref()
+                } else {
+                    None
+                };
+                runs.push(run_one(&scenario, &timing, def, server_cpu, soft, tls));
             }
         }
         let reports = runs.into_iter().map(best_of).collect();
@@ -94,12 +109,18 @@ fn run_one(
     def: &ServerDef,
     cpu: usize,
     nofile_soft: u64,
+    tls: Option<&TlsFiles>,
 ) -> Report {
-    let running = match server::start(def, cpu, nofile_soft) {
+    let running = match server::start(def, cpu, nofile_soft, tls) {
         Ok(r) => r,
+        // A server that does not start with a TLS listener does not do TLS.
+        Err(e) if tls.is_some() => {
+            eprintln!("   n/a: {e}");
+            return Report::not_applicable("compare", e);
+        }
         Err(e) => return Report::failed("server", e),
     };
-    let mut report = match Target::from_addr(running.addr) {
+    let mut report = match Target::from_addr(running.addr, tls.map(|t| t.cert)) {
         Ok(target) => suite::run(scenario, timing, target, running.probe()),
         Err(e) => Report::failed("server", e),
     };
@@ -152,6 +173,7 @@ fn best_of(runs: Vec<Report>) -> Report {
     for r in runs {
         let better = match &best {
             None => true,
+            Some(b) if r.na.is_some() != b.na.is_some() => r.na.is_none(),
             Some(b) => {
                 (r.errors == 0 && b.errors > 0)
                     || ((r.errors == 0) == (b.errors == 0) && score(&r) > score(b))
@@ -221,8 +243,4 @@ fn switchboard_echo(exe: &Path) -> Result<PathBuf, String> {
                 .to_string()
         })?;
     Ok(path)
-}
-
-fn quote(path: &Path) -> String {
-    format!("'{}'", path.display().to_string().replace('\'', r"'\''"))
 }

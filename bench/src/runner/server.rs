@@ -1,7 +1,8 @@
 //! Starting and stopping a server under test: a shell command template with
 //! `{addr}` (or `{port}`), pinned to one CPU, with the open-file limit the
 //! tool itself started with, whose first line of output must be
-//! `listening on ADDR`.
+//! `listening on ADDR`. For a TLS run, `{addr}` becomes `tls://ADDR` and
+//! `--tls-cert FILE --tls-key FILE` are added to the command.
 
 use std::fs::File;
 use std::io;
@@ -9,6 +10,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::os::fd::FromRawFd;
 use std::os::unix::fs::FileExt;
 use std::os::unix::process::CommandExt;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -42,13 +44,52 @@ fn free_port() -> Result<u16, String> {
     l.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
 }
 
-pub fn start(def: &ServerDef, cpu: usize, nofile_soft: u64) -> Result<Running, String> {
+/// A server's certificate and private key (PEM files).
+pub struct TlsFiles<'a> {
+    pub cert: &'a Path,
+    pub key: &'a Path,
+}
+
+/// The command line for one run: the template with the address filled in,
+/// and for TLS the listener and certificate options.
+fn command_line(
+    template: &str,
+    chosen: SocketAddr,
+    tls: Option<&TlsFiles>,
+) -> Result<String, String> {
+    let port = chosen.port().to_string();
+    let Some(files) = tls else {
+        return Ok(template
+            .replace("{addr}", &chosen.to_string())
+            .replace("{port}", &port));
+    };
+    if !template.contains("{addr}") {
+        return Err("its command has no {addr} to make a tls:// listener of".into());
+    }
+    Ok(format!(
+        "{} --tls-cert {} --tls-key {}",
+        template
+            .replace("{addr}", &format!("tls://{chosen}"))
+            .replace("{port}", &port),
+        quote(files.cert),
+        quote(files.key)
+    ))
+}
+
+/// `path` quoted for sh.
+pub fn quote(path: &Path) -> String {
+    format!("'{}'", path.display().to_string().replace('\'', r"'\''"))
+}
+
+pub fn start(
+    def: &ServerDef,
+    cpu: usize,
+    nofile_soft: u64,
+    tls: Option<&TlsFiles>,
+) -> Result<Running, String> {
     let port = free_port()?;
     let chosen = SocketAddr::from(([127, 0, 0, 1], port));
-    let cmd = def
-        .cmd
-        .replace("{addr}", &chosen.to_string())
-        .replace("{port}", &port.to_string());
+    let cmd = command_line(&def.cmd, chosen, tls).map_err(|e| format!("{}: {e}", def.name))?;
     // The server writes to a file in memory, not a pipe: nothing has to keep
     // reading it, so this process stays single-threaded (libc's socket calls
     // are cheaper in a single-threaded process, and this process is the load
@@ -167,5 +208,29 @@ impl Running {
         Some(format!(
             "did not exit within {STOP_TIMEOUT:?} of SIGTERM; killed"
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tls_runs_get_a_tls_listener_and_the_certificate() {
+        let addr = SocketAddr::from(([127, 0, 0, 1], 4000));
+        let plain = command_line("srv --listen {addr} -p {port}", addr, None);
+        assert_eq!(plain.as_deref(), Ok("srv --listen 127.0.0.1:4000 -p 4000"));
+        let files = TlsFiles {
+            cert: Path::new("/t/c.pem"),
+            key: Path::new("/t/it's.pem"),
+        };
+        let tls = command_line("srv --listen {addr}", addr, Some(&files));
+        assert_eq!(
+            tls.as_deref(),
+            Ok(
+                r"srv --listen tls://127.0.0.1:4000 --tls-cert '/t/c.pem' --tls-key '/t/it'\''s.pem'"
+            )
+        );
+        assert!(command_line("srv -p {port}", addr, Some(&files)).is_err());
     }
 }

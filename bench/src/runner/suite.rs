@@ -30,11 +30,54 @@ pub enum Load {
     },
 }
 
+impl Load {
+    /// The key and label of the figure that sums a run up, if any.
+    pub fn headline(&self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Load::Echo { .. } => Some(("msgs_per_s", "msg/s")),
+            Load::Handshakes { .. } => Some(("hs_per_s", "handshakes/s")),
+            Load::Broadcast { .. } => Some(("deliveries_per_s", "deliveries/s")),
+            Load::Idle { .. } => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Scenario {
     pub key: &'static str,
     pub title: &'static str,
     pub load: Load,
+    /// Over TLS: the server listens on `tls://` and the load uses `wss://`.
+    pub tls: bool,
+}
+
+impl Scenario {
+    const fn plain(key: &'static str, title: &'static str, load: Load) -> Scenario {
+        Scenario {
+            key,
+            title,
+            load,
+            tls: false,
+        }
+    }
+
+    /// For a TLS scenario: the key of the same load over plain TCP.
+    pub fn plain_key(&self) -> Option<&'static str> {
+        if self.tls {
+            self.key.strip_prefix("tls_")
+        } else {
+            None
+        }
+    }
+}
+
+/// Puts `scenario` right after the one keyed `after` (or last).
+fn insert_after(list: &mut Vec<Scenario>, after: &str, scenario: Scenario) {
+    let at = list
+        .iter()
+        .position(|s| s.key == after)
+        .map_or(list.len(), |i| i + 1);
+    list.insert(at, scenario);
 }
 
 pub struct Timing {
@@ -42,56 +85,51 @@ pub struct Timing {
     pub duration: Duration,
 }
 
+const ECHO_32B: Load = Load::Echo {
+    connections: 100,
+    depth: 16,
+    size: 32,
+};
+const HANDSHAKES: Load = Load::Handshakes { connectors: 32 };
+
 pub fn suite(name: &str) -> Result<(Vec<Scenario>, Timing), String> {
     let mut list = vec![
-        Scenario {
-            key: "echo_c100_d16_32b",
-            title: "echo C100 D16 32 B",
-            load: Load::Echo {
-                connections: 100,
-                depth: 16,
-                size: 32,
-            },
-        },
-        Scenario {
-            key: "echo_c1000_d1_1k",
-            title: "echo C1000 D1 1 KiB",
-            load: Load::Echo {
+        Scenario::plain("echo_c100_d16_32b", "echo C100 D16 32 B", ECHO_32B),
+        Scenario::plain(
+            "echo_c1000_d1_1k",
+            "echo C1000 D1 1 KiB",
+            Load::Echo {
                 connections: 1000,
                 depth: 1,
                 size: 1024,
             },
-        },
-        Scenario {
-            key: "echo_c10_d1_64k",
-            title: "echo C10 D1 64 KiB",
-            load: Load::Echo {
+        ),
+        Scenario::plain(
+            "echo_c10_d1_64k",
+            "echo C10 D1 64 KiB",
+            Load::Echo {
                 connections: 10,
                 depth: 1,
                 size: 64 * 1024,
             },
-        },
-        Scenario {
-            key: "handshakes_c32",
-            title: "handshakes C32",
-            load: Load::Handshakes { connectors: 32 },
-        },
-        Scenario {
-            key: "idle_10k",
-            title: "idle 10,000 conns",
-            load: Load::Idle {
+        ),
+        Scenario::plain("handshakes_c32", "handshakes C32", HANDSHAKES),
+        Scenario::plain(
+            "idle_10k",
+            "idle 10,000 conns",
+            Load::Idle {
                 connections: 10_000,
             },
-        },
-        Scenario {
-            key: "broadcast_1000",
-            title: "broadcast 1,000 subs D16 32 B",
-            load: Load::Broadcast {
+        ),
+        Scenario::plain(
+            "broadcast_1000",
+            "broadcast 1,000 subs D16 32 B",
+            Load::Broadcast {
                 subscribers: 1000,
                 depth: 16,
                 size: 32,
             },
-        },
+        ),
     ];
     let timing = match name {
         "quick" => Timing {
@@ -99,13 +137,34 @@ pub fn suite(name: &str) -> Result<(Vec<Scenario>, Timing), String> {
             duration: Duration::from_secs(3),
         },
         "full" => {
-            list.push(Scenario {
-                key: "idle_19k",
-                title: "scale: idle 19,000 conns",
-                load: Load::Idle {
+            // Each TLS scenario follows its plain twin in the table.
+            insert_after(
+                &mut list,
+                "echo_c100_d16_32b",
+                Scenario {
+                    key: "tls_echo_c100_d16_32b",
+                    title: "TLS echo C100 D16 32 B",
+                    load: ECHO_32B,
+                    tls: true,
+                },
+            );
+            insert_after(
+                &mut list,
+                "handshakes_c32",
+                Scenario {
+                    key: "tls_handshakes_c32",
+                    title: "TLS handshakes C32",
+                    load: HANDSHAKES,
+                    tls: true,
+                },
+            );
+            list.push(Scenario::plain(
+                "idle_19k",
+                "scale: idle 19,000 conns",
+                Load::Idle {
                     connections: 19_000,
                 },
-            });
+            ));
             Timing {
                 warmup: Duration::from_secs(1),
                 duration: Duration::from_secs(5),
@@ -172,5 +231,24 @@ pub fn run(scenario: &Scenario, timing: &Timing, target: Target, probe: Probe) -
             },
             Some(probe),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::suite;
+
+    #[test]
+    fn tls_scenarios_follow_their_plain_twins_in_the_full_suite() {
+        let (quick, _) = suite("quick").expect("quick");
+        assert!(quick.iter().all(|s| !s.tls));
+        let (full, _) = suite("full").expect("full");
+        let keys: Vec<&str> = full.iter().map(|s| s.key).collect();
+        for tls in full.iter().filter(|s| s.tls) {
+            let plain = tls.plain_key().expect("a plain twin");
+            let at = keys.iter().position(|k| *k == plain).expect("twin present");
+            assert_eq!(keys.get(at + 1), Some(&tls.key));
+        }
+        assert_eq!(full.iter().filter(|s| s.tls).count(), 2);
     }
 }

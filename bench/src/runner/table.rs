@@ -1,5 +1,6 @@
 //! The comparison's output: one table (a row per scenario metric, a column
-//! per server, then each server's ratio to the baseline) and one JSON line.
+//! per server, then each server's ratio to the baseline; after a TLS
+//! scenario, each server's TLS / plain ratio) and one JSON line.
 
 use crate::json::Json;
 use crate::report::{format_value, Better, Report};
@@ -21,6 +22,26 @@ fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
         (Some(a), Some(b)) if b != 0.0 && a.is_finite() && b.is_finite() => Some(a / b),
         _ => None,
     }
+}
+
+/// What a cell shows for a figure of `r`: "n/a" when the run did not apply.
+fn cell(r: &Report, value: Option<f64>, show: impl Fn(f64) -> String) -> String {
+    if r.na.is_some() {
+        return "n/a".into();
+    }
+    value.map_or_else(|| "-".into(), show)
+}
+
+/// For a TLS scenario: its plain twin's outcome and the headline figure's
+/// key and label.
+fn plain_twin<'a>(
+    o: &Outcome,
+    outcomes: &'a [Outcome],
+) -> Option<(&'a Outcome, &'static str, &'static str)> {
+    let plain = o.scenario.plain_key()?;
+    let (key, label) = o.scenario.load.headline()?;
+    let twin = outcomes.iter().find(|p| p.scenario.key == plain)?;
+    Some((twin, key, label))
 }
 
 /// Keys of the metrics any server reported for a scenario, in report order.
@@ -61,18 +82,37 @@ pub fn print_table(servers: &[String], baseline: usize, outcomes: &[Outcome]) {
             };
             let mut line = format!("{:<label_w$}", format!("  {label}{arrow}"));
             for r in &o.reports {
-                line.push_str(&format!("{:>col_w$}", format_value(r.get(key))));
+                let value = cell(r, r.get(key), |v| format_value(Some(v)));
+                line.push_str(&format!("{value:>col_w$}"));
             }
             for &i in &others {
                 let r = format!("{}/{base}", servers[i]);
                 let w = col_w.max(r.len() + 2);
                 let cell = if better == Better::Info {
                     String::new()
+                } else if o.reports[i].na.is_some() || o.reports[baseline].na.is_some() {
+                    "n/a".into()
                 } else {
                     ratio(o.reports[i].get(key), o.reports[baseline].get(key))
                         .map_or("-".into(), |x| format!("{x:.2}x"))
                 };
                 line.push_str(&format!("{cell:>w$}"));
+            }
+            println!("{line}");
+        }
+        if keys(o).is_empty() {
+            // Every server was n/a: one row says so.
+            let mut line = format!("{:<label_w$}", "  (not run)");
+            for r in &o.reports {
+                line.push_str(&format!("{:>col_w$}", cell(r, None, |_| String::new())));
+            }
+            println!("{line}");
+        }
+        if let Some((twin, key, label)) = plain_twin(o, outcomes) {
+            let mut line = format!("{:<label_w$}", format!("  TLS / plain ({label})"));
+            for (r, p) in o.reports.iter().zip(&twin.reports) {
+                let x = ratio(r.get(key), p.get(key));
+                line.push_str(&format!("{:>col_w$}", cell(r, x, |x| format!("{x:.2}x"))));
             }
             println!("{line}");
         }
@@ -109,6 +149,23 @@ pub fn print_table(servers: &[String], baseline: usize, outcomes: &[Outcome]) {
                     o.scenario.title, servers[i], r.errors
                 );
             }
+            if let Some(why) = &r.na {
+                println!("{} on {}: n/a ({why})", o.scenario.title, servers[i]);
+            }
+        }
+        // Notes (the TLS session, how the certificate was checked), each
+        // once with the servers it applies to.
+        let mut notes: Vec<(&String, Vec<&str>)> = Vec::new();
+        for (i, r) in o.reports.iter().enumerate() {
+            for n in &r.notes {
+                match notes.iter_mut().find(|(m, _)| *m == n) {
+                    Some((_, on)) => on.push(&servers[i]),
+                    None => notes.push((n, vec![&servers[i]])),
+                }
+            }
+        }
+        for (n, on) in notes {
+            println!("{} ({}): {n}", o.scenario.title, on.join(", "));
         }
     }
 }
@@ -122,12 +179,22 @@ pub fn json_line(
     let names: Vec<&String> = servers.iter().map(|(n, _)| n).collect();
     let scenarios = outcomes.iter().map(|o| {
         let results = o.reports.iter().enumerate().map(|(i, r)| {
+            if let Some(why) = &r.na {
+                return (
+                    names[i].clone(),
+                    Json::obj([("na", Json::str(why.clone()))]),
+                );
+            }
             let mut fields: Vec<(String, Json)> = r
                 .metrics
                 .iter()
                 .map(|m| (m.key.to_string(), Json::opt(m.value)))
                 .collect();
             fields.push(("errors".into(), Json::Num(r.errors as f64)));
+            if !r.notes.is_empty() {
+                let notes = r.notes.iter().cloned().map(Json::Str).collect();
+                fields.push(("notes".into(), Json::Arr(notes)));
+            }
             (names[i].clone(), Json::Obj(fields))
         });
         let ratios = (0..names.len()).filter(|&i| i != baseline).map(|i| {
@@ -143,11 +210,30 @@ pub fn json_line(
                 });
             (names[i].clone(), Json::Obj(fields.collect()))
         });
-        Json::obj([
-            ("scenario", Json::str(o.scenario.key)),
-            ("results", Json::Obj(results.collect())),
-            ("ratios", Json::Obj(ratios.collect())),
-        ])
+        let mut fields = vec![
+            ("scenario".to_string(), Json::str(o.scenario.key)),
+            ("results".to_string(), Json::Obj(results.collect())),
+            ("ratios".to_string(), Json::Obj(ratios.collect())),
+        ];
+        if let Some((twin, key, _)) = plain_twin(o, outcomes) {
+            let per_server = o
+                .reports
+                .iter()
+                .zip(&twin.reports)
+                .enumerate()
+                .map(|(i, (r, p))| {
+                    let x = ratio(r.get(key), p.get(key));
+                    (
+                        names[i].clone(),
+                        Json::opt(x.map(|x| (x * 1000.0).round() / 1000.0)),
+                    )
+                });
+            fields.push((
+                "tls_over_plain".to_string(),
+                Json::Obj(per_server.collect()),
+            ));
+        }
+        Json::Obj(fields)
     });
     let ok = outcomes
         .iter()
