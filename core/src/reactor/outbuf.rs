@@ -17,12 +17,15 @@ const MAX_IOVECS: usize = 64;
 enum Chunk {
     Owned(Vec<u8>),
     Shared(Arc<[u8]>),
+    /// A large payload queued without a copy: the rest of the frame whose
+    /// header ends the chunk before it.
+    Payload(Vec<u8>),
 }
 
 impl Chunk {
     fn bytes(&self) -> &[u8] {
         match self {
-            Chunk::Owned(v) => v,
+            Chunk::Owned(v) | Chunk::Payload(v) => v,
             Chunk::Shared(a) => a,
         }
     }
@@ -79,7 +82,11 @@ impl OutBuf {
                 self.push_bytes(&[header]);
             }
             self.len += payload.len();
-            self.chunks.push_back(Chunk::Owned(payload));
+            let chunk = match header.is_empty() {
+                true => Chunk::Owned(payload),
+                false => Chunk::Payload(payload),
+            };
+            self.chunks.push_back(chunk);
         }
     }
 
@@ -107,19 +114,20 @@ impl OutBuf {
         dropped
     }
 
-    /// Drops what has not started to go out. A chunk partly written is kept: it
-    /// holds whole frames, and cutting one would corrupt the stream for anything
-    /// sent after it (the close frame).
+    /// Drops what has not started to go out. A chunk partly written is kept,
+    /// with the payload that completes its last frame: cutting a frame would
+    /// corrupt the stream for anything sent after it (the close frame).
     pub(crate) fn discard_unsent(&mut self) {
         if self.offset == 0 {
             self.clear();
             return;
         }
-        self.chunks.truncate(1);
-        self.len = self
-            .chunks
-            .front()
-            .map_or(0, |c| c.bytes().len() - self.offset);
+        let keep = match self.chunks.get(1) {
+            Some(Chunk::Payload(_)) => 2,
+            _ => 1,
+        };
+        self.chunks.truncate(keep);
+        self.len = self.chunks.iter().map(|c| c.bytes().len()).sum::<usize>() - self.offset;
     }
 
     /// Writes as much as the socket takes, retrying on EINTR, then flushes the
@@ -160,7 +168,7 @@ impl OutBuf {
             if written >= left {
                 written -= left;
                 self.offset = 0;
-                if let Some(Chunk::Owned(v)) = self.chunks.pop_front() {
+                if let Some(Chunk::Owned(v) | Chunk::Payload(v)) = self.chunks.pop_front() {
                     pool::give(v);
                 }
             } else {
@@ -241,5 +249,29 @@ mod tests {
         buf.flush_to(&mut w).unwrap();
         assert_eq!(w.out.len(), 20_005);
         assert!(w.out.ends_with(b"\x01close"));
+    }
+
+    #[test]
+    fn discarding_keeps_the_payload_of_a_partly_written_header() {
+        let mut buf = OutBuf::default();
+        buf.push_bytes(&[b"earlier frames"]);
+        buf.push_frame(b"HDR", vec![3u8; 20_000]);
+        buf.push_frame(b"NXT", vec![4u8; 20_000]);
+        let mut w = Trickle {
+            out: Vec::new(),
+            per_call: 5,
+            calls_left: 1,
+        };
+        assert_eq!(buf.flush_to(&mut w).unwrap(), Flushed::WouldBlock);
+        buf.discard_unsent();
+        // The header's chunk was started: its payload goes too, the next frame not.
+        assert_eq!(buf.len(), 14 + 3 + 20_000 - 5);
+        buf.push_bytes(&[b"close"]);
+        w.calls_left = usize::MAX;
+        buf.flush_to(&mut w).unwrap();
+        let mut expected = b"earlier framesHDR".to_vec();
+        expected.extend(vec![3u8; 20_000]);
+        expected.extend(b"close");
+        assert_eq!(w.out, expected);
     }
 }
