@@ -197,12 +197,8 @@ impl Handle {
             return Ok(());
         }
         self.check_live(id)?;
-        let frame = pool::encode(kind, data);
-        self.to_loop(id, || Command::Send {
-            id,
-            frame,
-            payload: data.len(),
-        })
+        let data = pool::copy_of(data);
+        self.to_loop(id, || Command::Send { id, kind, data })
     }
 
     /// Sends one message, taking the buffer: large payloads are queued without a
@@ -222,7 +218,7 @@ impl Handle {
         }
         self.check_live(id)?;
         let data = data.unwrap_or_default();
-        self.to_loop(id, || Command::SendOwned { id, kind, data })
+        self.to_loop(id, || Command::Send { id, kind, data })
     }
 
     /// Starts the close handshake with `code` and `reason` (at most 123 bytes).

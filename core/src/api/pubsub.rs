@@ -3,6 +3,7 @@
 //! reached through these methods of [`Handle`], the interface a backplane
 //! that spreads topics and users over several processes would implement.
 
+use crate::bridge::outgoing::Outgoing;
 use std::sync::Arc;
 
 use crate::api::error::Error;
@@ -11,7 +12,6 @@ use crate::bridge::command::Command;
 use crate::bridge::event::MessageKind;
 use crate::bridge::id::ConnId;
 use crate::bridge::registry::ConnMeta;
-use crate::fastpath::pool;
 
 impl Handle {
     /// Adds the connection to a topic.
@@ -32,8 +32,9 @@ impl Handle {
         })
     }
 
-    /// Sends one message to every subscriber of `topic`, except `except`. The frame is
-    /// encoded once and the same bytes are queued for every subscriber.
+    /// Sends one message to every subscriber of `topic`, except `except`. It is
+    /// framed once per framing the subscribers speak, and the same bytes are
+    /// queued for every one of them.
     pub fn publish(
         &self,
         topic: &str,
@@ -44,8 +45,8 @@ impl Handle {
         self.fan_out(Some(topic.into()), kind, data, except)
     }
 
-    /// Encodes once and hands the same bytes to every loop, for a topic's
-    /// subscribers or (`None`) for every open connection.
+    /// Hands one shared message to every loop, for a topic's subscribers or
+    /// (`None`) for every open connection.
     pub(super) fn fan_out(
         &self,
         topic: Option<Arc<str>>,
@@ -55,12 +56,11 @@ impl Handle {
     ) -> Result<(), Error> {
         check_payload(kind, data)?;
         self.check_running()?;
-        let frame: Arc<[u8]> = pool::encode(kind, data).into();
+        let message = Outgoing::new(kind, data);
         for index in 0..self.shared.loops.len() {
             let command = Command::Publish {
                 topic: topic.clone(),
-                frame: frame.clone(),
-                payload: data.len(),
+                message: message.clone(),
                 except,
             };
             self.deliver(index, command);
@@ -93,7 +93,7 @@ impl Handle {
         if ids.is_empty() {
             return Ok(0);
         }
-        let frame: Arc<[u8]> = pool::encode(kind, data).into();
+        let message = Outgoing::new(kind, data);
         for index in 0..self.shared.loops.len() {
             let mine: Vec<ConnId> = ids
                 .iter()
@@ -105,8 +105,7 @@ impl Handle {
                     index,
                     Command::SendMany {
                         ids: mine,
-                        frame: frame.clone(),
-                        payload: data.len(),
+                        message: message.clone(),
                     },
                 );
             }

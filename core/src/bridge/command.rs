@@ -1,10 +1,13 @@
 //! Commands from the application's threads to one I/O loop. Each loop takes its
 //! queue whole once per iteration, so commands from one thread keep their order.
+//! Messages travel as kind and payload: the loop frames them for each
+//! connection, as that connection speaks (`outgoing::Framing`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use crate::bridge::id::ConnId;
+use crate::bridge::outgoing::Outgoing;
 use crate::protocol::frame::{write_header, OpCode, MAX_SERVER_HEADER};
 
 use crate::bridge::event::MessageKind;
@@ -14,34 +17,27 @@ pub(crate) enum Command {
     /// An accepted socket for another loop, and whether it came in on a TLS
     /// listener.
     Adopt(mio::net::TcpStream, SocketAddr, bool),
-    /// An encoded frame for one connection.
+    /// One message for one connection; large payloads are queued without a
+    /// copy behind the header the loop writes.
     Send {
-        id: ConnId,
-        frame: Vec<u8>,
-        payload: usize,
-    },
-    /// The caller's own payload buffer, queued without a copy behind its header.
-    SendOwned {
         id: ConnId,
         kind: MessageKind,
         data: Vec<u8>,
     },
-    /// The same shared frame to several connections of this loop (users).
+    /// One message to several connections of this loop (a user's tabs).
     SendMany {
         ids: Vec<ConnId>,
-        frame: Arc<[u8]>,
-        payload: usize,
+        message: Arc<Outgoing>,
     },
     Close {
         id: ConnId,
         code: u16,
         reason: String,
     },
-    /// One shared frame to a topic's subscribers, or to every open connection.
+    /// One message to a topic's subscribers, or to every open connection.
     Publish {
         topic: Option<Arc<str>>,
-        frame: Arc<[u8]>,
-        payload: usize,
+        message: Arc<Outgoing>,
         except: Option<ConnId>,
     },
     Subscribe {

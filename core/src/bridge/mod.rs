@@ -1,5 +1,6 @@
 //! What crosses threads between the application and the loops: commands in
-//! (`command`, each loop's queue and waker in `loop_shared`), events out
+//! (`command`, each loop's queue and waker in `loop_shared`; a message for
+//! many connections as one shared `outgoing`), events out
 //! (`event`, the bounded `event_queue` and the loop's `batch`), the registry of
 //! live connection ids (`id`, `live_ids`, `registry`) and the counters
 //! (`stats`). No sockets and no loop logic here.
@@ -11,5 +12,6 @@ pub(crate) mod event_queue;
 pub(crate) mod id;
 pub(crate) mod live_ids;
 pub(crate) mod loop_shared;
+pub(crate) mod outgoing;
 pub(crate) mod registry;
 pub(crate) mod stats;

@@ -8,9 +8,6 @@
 
 use std::cell::RefCell;
 
-use crate::bridge::command::header;
-use crate::bridge::event::MessageKind;
-
 /// Message buffers up to this capacity go to the small pool.
 const SMALL: usize = 1024;
 /// Output chunks start at this capacity; up to `MAX_CHUNK` they are kept.
@@ -63,19 +60,6 @@ pub(crate) fn copy_of(bytes: &[u8]) -> Vec<u8> {
     })
 }
 
-/// An empty buffer with room for `len` bytes, recycled when `len` is small.
-#[inline]
-pub(crate) fn buffer(len: usize) -> Vec<u8> {
-    if len > SMALL {
-        return Vec::with_capacity(len);
-    }
-    let mut v = POOLS
-        .with(|p| p.borrow_mut().small.pop())
-        .unwrap_or_default();
-    v.reserve(len.max(SMALL_FLOOR));
-    v
-}
-
 /// An empty output chunk with room for at least `min` bytes.
 pub(crate) fn chunk(min: usize) -> Vec<u8> {
     let pooled = POOLS.with(|p| {
@@ -123,15 +107,6 @@ impl Pools {
             pool.push(v);
         }
     }
-}
-
-/// Encodes one unmasked, unfragmented server frame.
-pub(crate) fn encode(kind: MessageKind, data: &[u8]) -> Vec<u8> {
-    let (header, n) = header(kind, data.len());
-    let mut out = buffer(n as usize + data.len());
-    out.extend_from_slice(&header[..n as usize]);
-    out.extend_from_slice(data);
-    out
 }
 
 #[cfg(test)]

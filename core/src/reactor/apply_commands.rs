@@ -21,12 +21,9 @@ impl EventLoop {
     pub(crate) fn apply(&mut self, command: Command) {
         match command {
             Command::Adopt(stream, peer, tls) => self.adopt(stream, peer, tls),
-            Command::Send { id, frame, payload } => match self.slot_of(id, true) {
-                Some(slot) => self.enqueue(slot, |c| c.out.push_vec(frame), payload),
-                None => self.dropped(),
-            },
-            Command::SendOwned { id, kind, data } => match self.slot_of(id, true) {
+            Command::Send { id, kind, data } => match self.slot_of(id, true) {
                 Some(slot) => {
+                    // Framed here, for this connection.
                     let len = data.len();
                     let header = header(kind, len);
                     let push =
@@ -35,22 +32,22 @@ impl EventLoop {
                 }
                 None => self.dropped(),
             },
-            Command::SendMany {
-                ids,
-                frame,
-                payload,
-            } => {
+            Command::SendMany { ids, message } => {
+                let len = message.payload_len();
                 for id in ids {
                     match self.slot_of(id, false) {
-                        Some(slot) => self.enqueue(slot, |c| c.out.push_shared(&frame), payload),
+                        Some(slot) => self.enqueue(
+                            slot,
+                            |c| c.out.push_shared(message.frame(c.framing())),
+                            len,
+                        ),
                         None => self.dropped(),
                     }
                 }
             }
             Command::Publish {
                 topic,
-                frame,
-                payload,
+                message,
                 except,
             } => {
                 let targets: Vec<usize> = match &topic {
@@ -70,8 +67,9 @@ impl EventLoop {
                         })
                         .collect(),
                 };
+                let len = message.payload_len();
                 for slot in targets {
-                    self.enqueue(slot, |c| c.out.push_shared(&frame), payload);
+                    self.enqueue(slot, |c| c.out.push_shared(message.frame(c.framing())), len);
                 }
             }
             Command::Subscribe { id, topic } => {

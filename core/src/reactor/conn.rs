@@ -1,5 +1,6 @@
 //! One connection as its loop sees it: socket, phase, decoder and output queue.
 
+use crate::bridge::outgoing::Framing;
 use crate::reactor::static_files::FileBody;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -144,6 +145,12 @@ impl Conn {
                 self.since + t.close
             }
         }
+    }
+
+    /// How this connection frames its messages (see `Outgoing`): plain today;
+    /// a negotiated extension would be looked up here.
+    pub(crate) fn framing(&self) -> Framing {
+        Framing::Plain
     }
 
     /// Queues a control or data frame built from its parts.
