@@ -20,6 +20,6 @@
 //! ```
 
 pub use crate::api::{
-    defaults, Accept, Close, ClosedBy, Config, ConnId, ConnInfo, Error, Event, Handle, Incoming,
-    MessageKind, NoMatchingSubprotocol, Open, OriginPolicy, Request, Server, Stats,
+    defaults, limits, Accept, Close, ClosedBy, Config, ConnId, ConnInfo, Error, Event, Handle,
+    Incoming, MessageKind, NoMatchingSubprotocol, Open, OriginPolicy, Request, Server, Stats,
 };

@@ -289,3 +289,26 @@ fn only_the_same_origin_connects_unless_origins_are_configured() {
         "a configured list replaces the same-origin rule"
     );
 }
+
+#[test]
+fn durations_beyond_a_year_are_refused_instead_of_overflowing_deadlines() {
+    use switchboard::server::{limits, Error, Server};
+    let too_long = limits::MAX_DURATION + Duration::from_secs(1);
+    for option in ["handshake_timeout", "idle_timeout", "close_timeout"] {
+        let mut config = config();
+        match option {
+            "handshake_timeout" => config.handshake_timeout(too_long),
+            "idle_timeout" => config.idle_timeout(too_long),
+            _ => config.close_timeout(too_long),
+        };
+        let Err(Error::Config { option: named, .. }) = Server::start(&config) else {
+            panic!("{option} of more than a year was accepted")
+        };
+        assert_eq!(named, option);
+    }
+    let mut longest = config();
+    longest
+        .idle_timeout(limits::MAX_DURATION)
+        .handshake_timeout(limits::MAX_DURATION);
+    assert!(Server::start(&longest).is_ok(), "a year itself is allowed");
+}

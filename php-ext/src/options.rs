@@ -1,11 +1,12 @@
 //! The constructor's options array, checked by name and type, as an engine `Config`.
 //! Every error names the option and the values it accepts.
 
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use ext_php_rs::types::{ZendHashTable, Zval};
-use switchboard::server::{defaults, Config, NoMatchingSubprotocol};
+use switchboard::server::{defaults, limits, Config, NoMatchingSubprotocol};
 
 use crate::convert::type_name;
 
@@ -15,12 +16,12 @@ pub const OPTIONS: &[(&str, &str)] = &[
         "listen",
         "an \"IP:port\" (or \"tls://IP:port\") string or a list of them (required)",
     ),
-    ("threads", "an int from 0 to 255 (0: no I/O thread)"),
+    ("threads", "an int{range} (0: no I/O thread)"),
     ("reuse_port", "a bool"),
-    ("max_connections", "an int of at least 1"),
-    ("max_message_size", "an int from 1 to 2147483648 (bytes)"),
-    ("max_buffered", "an int of at least 1024 (bytes)"),
-    ("max_head_size", "an int from 256 to 1048576 (bytes)"),
+    ("max_connections", "an int{range}"),
+    ("max_message_size", "an int{range} (bytes)"),
+    ("max_buffered", "an int{range} (bytes)"),
+    ("max_head_size", "an int{range} (bytes)"),
     ("handshake_timeout", "a number of seconds greater than 0"),
     ("idle_timeout", "a number of seconds greater than 0"),
     ("close_timeout", "a number of seconds greater than 0"),
@@ -31,8 +32,8 @@ pub const OPTIONS: &[(&str, &str)] = &[
     ("allow_missing_origin", "a bool"),
     ("authorize", "a bool"),
     ("static_dir", "a directory path string, or null"),
-    ("event_queue_events", "an int of at least 1"),
-    ("event_queue_bytes", "an int of at least 1"),
+    ("event_queue_events", "an int{range}"),
+    ("event_queue_bytes", "an int{range}"),
     ("tls_cert", "a path string (a PEM certificate chain)"),
     ("tls_key", "a path string (a PEM private key)"),
 ];
@@ -53,7 +54,7 @@ pub fn parse(options: &ZendHashTable) -> Result<Options, String> {
     let (mut tls_cert, mut tls_key) = (None, None);
     for (key, value) in options.iter() {
         let name = key.to_string();
-        let Some(&(name, accepts)) = OPTIONS.iter().find(|(n, _)| *n == name) else {
+        let Some(&(name, accepts_template)) = OPTIONS.iter().find(|(n, _)| *n == name) else {
             let known: Vec<&str> = OPTIONS.iter().map(|(n, _)| *n).collect();
             return Err(format!(
                 "unknown option \"{name}\"; the options are: {}",
@@ -62,7 +63,8 @@ pub fn parse(options: &ZendHashTable) -> Result<Options, String> {
         };
         let bad = || {
             format!(
-                "option \"{name}\" must be {accepts}, {} given",
+                "option \"{name}\" must be {}, {} given",
+                accepts(name, accepts_template),
                 describe(value)
             )
         };
@@ -78,22 +80,22 @@ pub fn parse(options: &ZendHashTable) -> Result<Options, String> {
                 }
             }
             "threads" => {
-                config.threads(int(value, 0, 255).ok_or_else(bad)?);
+                config.threads(int(value, limits::THREADS).ok_or_else(bad)?);
             }
             "reuse_port" => {
                 config.reuse_port(value.bool().ok_or_else(bad)?);
             }
             "max_connections" => {
-                config.max_connections(int(value, 1, usize::MAX).ok_or_else(bad)?);
+                config.max_connections(int(value, limits::MAX_CONNECTIONS).ok_or_else(bad)?);
             }
             "max_message_size" => {
-                config.max_message_size(int(value, 1, 1 << 31).ok_or_else(bad)?);
+                config.max_message_size(int(value, limits::MAX_MESSAGE_SIZE).ok_or_else(bad)?);
             }
             "max_buffered" => {
-                config.max_buffered(int(value, 1024, usize::MAX).ok_or_else(bad)?);
+                config.max_buffered(int(value, limits::MAX_BUFFERED).ok_or_else(bad)?);
             }
             "max_head_size" => {
-                config.max_head_size(int(value, 256, 1 << 20).ok_or_else(bad)?);
+                config.max_head_size(int(value, limits::MAX_HEAD_SIZE).ok_or_else(bad)?);
             }
             "handshake_timeout" => {
                 config.handshake_timeout(positive_seconds(value).ok_or_else(bad)?);
@@ -142,8 +144,8 @@ pub fn parse(options: &ZendHashTable) -> Result<Options, String> {
                 };
                 config.static_dir(dir);
             }
-            "event_queue_events" => queue.0 = int(value, 1, usize::MAX).ok_or_else(bad)?,
-            "event_queue_bytes" => queue.1 = int(value, 1, usize::MAX).ok_or_else(bad)?,
+            "event_queue_events" => queue.0 = int(value, limits::EVENT_QUEUE).ok_or_else(bad)?,
+            "event_queue_bytes" => queue.1 = int(value, limits::EVENT_QUEUE).ok_or_else(bad)?,
             "tls_cert" => tls_cert = Some(PathBuf::from(value.str().ok_or_else(bad)?)),
             "tls_key" => tls_key = Some(PathBuf::from(value.str().ok_or_else(bad)?)),
             _ => return Err(bad()),
@@ -175,19 +177,42 @@ fn describe(value: &Zval) -> String {
     }
 }
 
-fn int(value: &Zval, min: usize, max: usize) -> Option<usize> {
+fn int(value: &Zval, range: RangeInclusive<usize>) -> Option<usize> {
     let n = usize::try_from(value.long()?).ok()?;
-    (min..=max).contains(&n).then_some(n)
+    range.contains(&n).then_some(n)
 }
 
-/// A non-negative, finite number of seconds, below a year (so that deadlines
-/// cannot overflow).
+/// The range an int option takes, from the engine's limits.
+fn range_of(name: &str) -> Option<RangeInclusive<usize>> {
+    Some(match name {
+        "threads" => limits::THREADS,
+        "max_connections" => limits::MAX_CONNECTIONS,
+        "max_message_size" => limits::MAX_MESSAGE_SIZE,
+        "max_buffered" => limits::MAX_BUFFERED,
+        "max_head_size" => limits::MAX_HEAD_SIZE,
+        "event_queue_events" | "event_queue_bytes" => limits::EVENT_QUEUE,
+        _ => return None,
+    })
+}
+
+/// What an option accepts, its `{range}` written from the engine's limits.
+fn accepts(name: &str, template: &str) -> String {
+    let range = match range_of(name) {
+        Some(r) if *r.end() == usize::MAX => format!(" of at least {}", r.start()),
+        Some(r) => format!(" from {} to {}", r.start(), r.end()),
+        None => String::new(),
+    };
+    template.replace("{range}", &range)
+}
+
+/// A non-negative, finite number of seconds, at most the engine's longest
+/// duration (so that deadlines cannot overflow).
 fn seconds(value: &Zval) -> Option<Duration> {
     let s = match value.long() {
         Some(n) => n as f64,
         None => value.double()?,
     };
-    if !(0.0..=365.0 * 86400.0).contains(&s) {
+    if !(0.0..=limits::MAX_DURATION.as_secs_f64()).contains(&s) {
         return None;
     }
     Duration::try_from_secs_f64(s).ok()

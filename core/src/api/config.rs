@@ -37,6 +37,22 @@ pub struct Config {
     pub(crate) event_queue_bytes: usize,
 }
 
+/// The values [`Config::validate`] accepts, public so that the bindings refer
+/// to them instead of writing them again.
+pub mod limits {
+    use std::ops::RangeInclusive;
+    use std::time::Duration;
+    pub const THREADS: RangeInclusive<usize> = 0..=255;
+    pub const MAX_CONNECTIONS: RangeInclusive<usize> = 1..=usize::MAX;
+    pub const MAX_MESSAGE_SIZE: RangeInclusive<usize> = 1..=1 << 31;
+    pub const MAX_BUFFERED: RangeInclusive<usize> = 1024..=usize::MAX;
+    pub const MAX_HEAD_SIZE: RangeInclusive<usize> = 256..=1 << 20;
+    pub const EVENT_QUEUE: RangeInclusive<usize> = 1..=usize::MAX;
+    /// Every timeout and interval: more than 0, at most a year (so that
+    /// deadlines cannot overflow).
+    pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
+}
+
 /// Defaults, public so the bindings can document them.
 pub mod defaults {
     use std::time::Duration;
@@ -258,20 +274,37 @@ impl Config {
                 "a tls:// listener needs a certificate and key (tls_cert, tls_key)",
             ));
         }
-        if self.threads > 255 {
-            return Err(Error::config("threads", "must be 0 to 255"));
-        }
-        if self.max_connections == 0 {
-            return Err(Error::config("max_connections", "must be at least 1"));
-        }
-        if self.max_message_size == 0 || self.max_message_size > (1 << 31) {
-            return Err(Error::config("max_message_size", "must be 1 byte to 2 GiB"));
-        }
-        if self.max_buffered < 1024 {
-            return Err(Error::config("max_buffered", "must be at least 1024 bytes"));
-        }
-        if self.max_head_size < 256 || self.max_head_size > (1 << 20) {
-            return Err(Error::config("max_head_size", "must be 256 bytes to 1 MiB"));
+        let sizes = [
+            ("threads", self.threads, limits::THREADS, "must be 0 to 255"),
+            (
+                "max_connections",
+                self.max_connections,
+                limits::MAX_CONNECTIONS,
+                "must be at least 1",
+            ),
+            (
+                "max_message_size",
+                self.max_message_size,
+                limits::MAX_MESSAGE_SIZE,
+                "must be 1 byte to 2 GiB",
+            ),
+            (
+                "max_buffered",
+                self.max_buffered,
+                limits::MAX_BUFFERED,
+                "must be at least 1024 bytes",
+            ),
+            (
+                "max_head_size",
+                self.max_head_size,
+                limits::MAX_HEAD_SIZE,
+                "must be 256 bytes to 1 MiB",
+            ),
+        ];
+        for (option, value, range, message) in sizes {
+            if !range.contains(&value) {
+                return Err(Error::config(option, message));
+            }
         }
         let positive = [
             ("handshake_timeout", self.handshake_timeout),
@@ -281,6 +314,9 @@ impl Config {
         for (option, value) in positive {
             if value.is_zero() {
                 return Err(Error::config(option, "must be greater than 0"));
+            }
+            if value > limits::MAX_DURATION {
+                return Err(Error::config(option, "must be at most a year"));
             }
         }
         if let Some(ping) = self.ping_interval {
@@ -314,7 +350,8 @@ impl Config {
                 ));
             }
         }
-        if self.event_queue_events == 0 || self.event_queue_bytes == 0 {
+        let queue = [self.event_queue_events, self.event_queue_bytes];
+        if !queue.iter().all(|n| limits::EVENT_QUEUE.contains(n)) {
             return Err(Error::config(
                 "event_queue",
                 "bounds must be greater than 0",

@@ -15,7 +15,7 @@ pub use crate::bridge::id::ConnId;
 pub use crate::bridge::stats::{ClosedBy, Stats};
 pub use crate::http::Request;
 pub use crate::protocol::handshake::{NoMatchingSubprotocol, OriginPolicy};
-pub use config::{defaults, Config};
+pub use config::{defaults, limits, Config};
 pub use error::Error;
 pub use handle::{Accept, ConnInfo, Handle};
 pub use server::Server;
