@@ -50,12 +50,7 @@ async def echo_tls(argv):
         try:
             a = await dial(url, "/", ssl=context)
             b = await dial(url, "/", ssl=context)
-            for payload in ["hello", b"\x00\xff", "", "x" * 70000]:
-                await a.send(payload)
-                await expect(a, payload)
-            await a.send("B:to everyone")
-            await expect(a, "B:to everyone")
-            await expect(b, "B:to everyone")
+            await echo_and_broadcast(a, b)
             proc.send_signal(signal.SIGHUP)  # the same files again: nothing changes for a, b
             c = await dial(url, "/", ssl=context)
             await c.send("after the reload")
@@ -67,6 +62,16 @@ async def echo_tls(argv):
             if proc.returncode is None:
                 proc.kill()
                 await proc.wait()
+
+
+async def echo_and_broadcast(a, b):
+    """Echoes of every kind to `a`, then a broadcast from `a` that `b` gets too."""
+    for payload in ["hello", b"\x00\xff", "", "x" * 70000]:
+        await a.send(payload)
+        await expect(a, payload)
+    await a.send("B:to everyone")
+    await expect(a, "B:to everyone")
+    await expect(b, "B:to everyone")
 
 
 async def stop(proc, clients):
@@ -83,12 +88,7 @@ async def echo(argv):
     try:
         a = await dial(url, "/")
         b = await dial(url, "/")
-        for payload in ["hello", b"\x00\xff", "", "x" * 70000]:
-            await a.send(payload)
-            await expect(a, payload)
-        await a.send("B:to everyone")
-        await expect(a, "B:to everyone")
-        await expect(b, "B:to everyone")
+        await echo_and_broadcast(a, b)
         await stop(proc, [a, b])
     finally:
         if proc.returncode is None:

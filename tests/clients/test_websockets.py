@@ -127,11 +127,8 @@ async def test_broadcast_reaches_three_clients(ctx):
             await ws.close()
 
 
-async def test_origin_allow_list(ctx):
-    srv = await ctx.server("--allow-origin", "*.example.com")
-    async with client(srv.url(), origin="https://a.example.com") as ws:
-        await echo(ws, "allowed")
-    for origin in ["https://evil.com", "https://a.example.com.evil.com", "https://evilexample.com"]:
+async def refused_origins(srv, origins):
+    for origin in origins:
         try:
             async with client(srv.url(), origin=origin):
                 pass
@@ -142,6 +139,14 @@ async def test_origin_allow_list(ctx):
             raise TestFailure(f"origin {origin} was accepted")
 
 
+async def test_origin_allow_list(ctx):
+    srv = await ctx.server("--allow-origin", "*.example.com")
+    async with client(srv.url(), origin="https://a.example.com") as ws:
+        await echo(ws, "allowed")
+    await refused_origins(
+        srv, ["https://evil.com", "https://a.example.com.evil.com", "https://evilexample.com"])
+
+
 async def test_origin_default_is_same_origin(ctx):
     srv = await ctx.server()
     host, port = srv.addrs[0]
@@ -149,15 +154,8 @@ async def test_origin_default_is_same_origin(ctx):
         await echo(ws, "same origin")
     async with client(srv.url()) as ws:
         await echo(ws, "no origin: not a browser")
-    for origin in ["https://evil.com", f"http://{host}:{port + 1}", f"http://localhost:{port}"]:
-        try:
-            async with client(srv.url(), origin=origin):
-                pass
-        except InvalidStatus as e:
-            code = e.response.status_code
-            check(code == 403, f"origin {origin}: refused with {code}, expected 403")
-        else:
-            raise TestFailure(f"cross-site origin {origin} was accepted")
+    await refused_origins(
+        srv, ["https://evil.com", f"http://{host}:{port + 1}", f"http://localhost:{port}"])
     any_site = await ctx.server("--allow-origin", "*")
     async with client(any_site.url(), origin="https://evil.com") as ws:
         await echo(ws, "any origin, as configured")
