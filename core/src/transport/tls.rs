@@ -89,6 +89,8 @@ impl Tls {
     pub(crate) fn flush(&mut self, socket: &mut impl Write) -> io::Result<()> {
         while self.conn.wants_write() {
             match self.conn.write_tls(socket) {
+                // A socket that takes nothing and does not say WouldBlock: gone.
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
