@@ -1,5 +1,7 @@
 //! Latency histogram: log-linear buckets (32 per power of two, so within ~3%),
-//! fixed size, constant time to record.
+//! fixed size, constant time to record. Histograms of several generator
+//! processes travel as text (`encode`, `decode`) and add up (`merge`), so the
+//! quantiles of a run with several generators are those of all its recordings.
 
 const SUB_BITS: u32 = 5;
 const SUB: u64 = 1 << SUB_BITS;
@@ -75,6 +77,53 @@ impl Histogram {
         }
         self.max
     }
+
+    /// Adds every recording of `other`.
+    pub fn merge(&mut self, other: &Histogram) {
+        for (c, o) in self.counts.iter_mut().zip(&other.counts) {
+            *c += o;
+        }
+        self.total += other.total;
+        self.max = self.max.max(other.max);
+    }
+
+    /// One line of text: the maximum, then `BUCKET:COUNT` for every bucket in
+    /// use, comma-separated.
+    pub fn encode(&self) -> String {
+        let buckets: Vec<String> = self
+            .counts
+            .iter()
+            .enumerate()
+            .filter(|(_, &c)| c > 0)
+            .map(|(i, c)| format!("{i}:{c}"))
+            .collect();
+        format!("{} {}", self.max, buckets.join(","))
+    }
+
+    /// Reads what `encode` wrote.
+    pub fn decode(text: &str) -> Result<Histogram, String> {
+        let bad = || format!("not a histogram: {text:?}");
+        let mut parts = text.trim().splitn(2, ' ');
+        let max: u64 = parts.next().and_then(|m| m.parse().ok()).ok_or_else(bad)?;
+        let mut h = Histogram {
+            max,
+            ..Histogram::default()
+        };
+        for pair in parts
+            .next()
+            .unwrap_or("")
+            .split(',')
+            .filter(|p| !p.is_empty())
+        {
+            let (i, c) = pair.split_once(':').ok_or_else(bad)?;
+            let (i, c): (usize, u64) =
+                (i.parse().map_err(|_| bad())?, c.parse().map_err(|_| bad())?);
+            let slot = h.counts.get_mut(i).ok_or_else(bad)?;
+            *slot += c;
+            h.total += c;
+        }
+        Ok(h)
+    }
 }
 
 #[cfg(test)]
@@ -107,5 +156,37 @@ mod tests {
         assert!((p99 - 990_000.0).abs() / 990_000.0 < 0.04, "{p99}");
         assert_eq!(h.quantile(1.0), 1_000_000);
         assert_eq!(Histogram::default().quantile(0.5), 0);
+    }
+
+    #[test]
+    fn merged_quantiles_are_those_of_all_recordings() {
+        // Two generators with very different latencies: the merged median is
+        // that of the union, not the mean of the two medians.
+        let (mut fast, mut slow, mut all) = (
+            Histogram::default(),
+            Histogram::default(),
+            Histogram::default(),
+        );
+        for v in 1..=3000u64 {
+            fast.record(v * 10);
+            all.record(v * 10);
+        }
+        for v in 1..=1000u64 {
+            slow.record(v * 10_000);
+            all.record(v * 10_000);
+        }
+        let travelled = Histogram::decode(&slow.encode()).expect("decodes");
+        let mut merged = Histogram::decode(&fast.encode()).expect("decodes");
+        merged.merge(&travelled);
+        assert_eq!(merged.count(), 4000);
+        for q in [0.5, 0.9, 0.99, 0.999, 1.0] {
+            assert_eq!(merged.quantile(q), all.quantile(q), "q {q}");
+        }
+        assert_eq!(merged.quantile(1.0), 10_000_000);
+        let empty = Histogram::decode(&Histogram::default().encode()).expect("decodes");
+        assert_eq!((empty.count(), empty.quantile(0.5)), (0, 0));
+        for bad in ["", "x", "5 1", "5 1:x", "5 999999:1"] {
+            assert!(Histogram::decode(bad).is_err(), "{bad:?}");
+        }
     }
 }

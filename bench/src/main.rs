@@ -31,10 +31,14 @@ usage: switchboard-bench COMMAND [OPTIONS]
 Load modes (against any ws:// or wss:// URL on 127.0.0.0/8; --pid PID adds the
 server's CPU time and memory; --cpu N pins the generator to CPU N; for wss://,
 --ca FILE trusts the PEM certificates in FILE, without it the server's
-certificate is not checked):
+certificate is not checked; echo and handshakes take --generators K: K
+generator processes sharing the connections, started together, figures
+summed; with it --cpu N puts them on CPUs N, N+1, ... and --cpu A,B,... one
+on each CPU listed):
   echo        --url URL [--connections 100] [--depth 16] [--size 32]
-              [--duration 5] [--warmup 0.5] [--sources 64]
+              [--duration 5] [--warmup 0.5] [--sources 64] [--generators 1]
   handshakes  --url URL [--connectors 32] [--duration 5] [--warmup 0.5]
+              [--generators 1]
   idle        --url URL --pid PID [--connections 10000] [--per-process 10000]
               [--settle 1] [--sources 250]
   broadcast   --url URL [--subscribers 1000] [--depth 16] [--size 32]
@@ -47,7 +51,7 @@ Servers:
               [--server-name NAME]] [--no-reference] [--baseline NAME]
               [--only SCENARIO,...] [--duration SECS] [--repeat N]
               [--wait-quiet SECS] [--server-cpu 0]
-              [--client-cpu 1]
+              [--client-cpu 1] [--generators 1]
               CMD is run by sh with {addr} (or {port}) replaced; in TLS
               scenarios (full suite) {addr} becomes tls://ADDR and
               --tls-cert FILE --tls-key FILE are added.";
@@ -62,6 +66,7 @@ fn main() -> ExitCode {
     let result = match command.as_str() {
         "echo" | "handshakes" | "idle" | "broadcast" => load(&command, &parsed),
         "idle-worker" => modes::idle_worker::main(&parsed).map(|()| true),
+        "generator" => modes::fleet::generator_main(&parsed).map(|()| true),
         "reference" => reference::main(&parsed).map(|()| true),
         "compare" => runner::main(&parsed),
         "" | "help" | "-h" | "--help" => {
@@ -90,6 +95,13 @@ fn load(mode: &str, a: &Args) -> Result<bool, String> {
     let ca = a.text("ca");
     let target = Target::parse(&a.required("url")?, ca.as_deref().map(Path::new))?;
     let probe = a.maybe::<u32>("pid")?.map(|pid| Probe { pid });
+    let generators: usize = a.get("generators", 1)?;
+    if generators == 0 {
+        return Err("--generators: at least 1".into());
+    }
+    if generators > 1 {
+        return several(mode, a, target, probe, generators);
+    }
     if let Some(cpu) = a.maybe::<usize>("cpu")? {
         sys::pin_to_cpu(cpu).map_err(|e| format!("cannot pin to CPU {cpu}: {e}"))?;
     }
@@ -116,6 +128,44 @@ fn load(mode: &str, a: &Args) -> Result<bool, String> {
             modes::broadcast::run(&spec, probe)
         }
     };
+    report.print_text();
+    println!("{}", report.to_json());
+    Ok(report.errors == 0)
+}
+
+/// Runs one load mode on several generator processes.
+fn several(
+    mode: &str,
+    a: &Args,
+    target: Target,
+    probe: Option<Probe>,
+    count: usize,
+) -> Result<bool, String> {
+    use modes::fleet::{Fleet, Job};
+    let cpus = match a.text("cpu") {
+        Some(text) => Some(modes::fleet::cpus(&text, count).map_err(|e| format!("--cpu: {e}"))?),
+        None => None,
+    };
+    let job = match mode {
+        "echo" => Job::Echo(modes::echo::EchoSpec::from_args(target, a)?),
+        "handshakes" => Job::Handshakes(modes::handshakes::HandshakeSpec::from_args(target, a)?),
+        "idle" => {
+            return Err(
+                "--generators: idle spreads its connections over worker processes already \
+                 (--per-process)"
+                    .into(),
+            )
+        }
+        _ => {
+            return Err(
+                "--generators: broadcast runs as one generator (its one publisher checks \
+                 that every connection receives each publish)"
+                    .into(),
+            )
+        }
+    };
+    a.finish()?;
+    let report = modes::fleet::run(&job, &Fleet { count, cpus }, probe);
     report.print_text();
     println!("{}", report.to_json());
     Ok(report.errors == 0)

@@ -33,6 +33,8 @@ pub struct Report {
     /// Set when the run did not apply to the server (why): its figures are
     /// "n/a", not errors.
     pub na: Option<String>,
+    /// With several generator processes: each one's own figures, in order.
+    pub parts: Vec<Vec<(&'static str, Option<f64>)>>,
 }
 
 impl Report {
@@ -44,6 +46,7 @@ impl Report {
             first_error: None,
             notes: Vec::new(),
             na: None,
+            parts: Vec::new(),
         }
     }
 
@@ -141,6 +144,18 @@ impl Report {
         for n in &self.notes {
             println!("  note: {n}");
         }
+        for part in &self.parts {
+            let figures: Vec<String> = part
+                .iter()
+                .map(|(k, v)| match v {
+                    Some(n) if n.fract() == 0.0 && (n.abs() < 1000.0 || *k == "pid") => {
+                        format!("{k} {n}")
+                    }
+                    _ => format!("{k} {}", format_value(*v)),
+                })
+                .collect();
+            println!("  {}", figures.join(", "));
+        }
     }
 
     pub fn to_json(&self) -> Json {
@@ -159,6 +174,14 @@ impl Report {
         if !self.notes.is_empty() {
             let notes = self.notes.iter().cloned().map(Json::Str).collect();
             fields.push(("notes".to_string(), Json::Arr(notes)));
+        }
+        if !self.parts.is_empty() {
+            let parts = self
+                .parts
+                .iter()
+                .map(|p| Json::obj(p.iter().map(|(k, v)| (*k, Json::opt(*v)))))
+                .collect();
+            fields.push(("per_generator".to_string(), Json::Arr(parts)));
         }
         Json::Obj(fields)
     }

@@ -148,6 +148,47 @@ fn every_mode_against_the_reference() {
     assert_eq!(figure(&idle, "connections"), Some(30.0), "{idle}");
 }
 
+/// The figures of each generator in a figures line's `per_generator` list.
+fn per_generator(line: &str) -> Vec<String> {
+    let Some(start) = line.find("\"per_generator\":[") else {
+        return Vec::new();
+    };
+    line[start..]
+        .split('{')
+        .skip(1)
+        .map(|part| part.split('}').next().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn echo_on_two_generator_processes_adds_up() {
+    let server = Server::start();
+    let pid = server.pid();
+    let mut echo = vec!["echo", "--url", &server.url, "--pid", &pid];
+    echo.extend(["--connections", "5", "--depth", "4", "--size", "64"]);
+    echo.extend(["--duration", "0.5", "--warmup", "0.1", "--generators", "2"]);
+    let line = exchanged(&echo, "messages");
+    assert_eq!(figure(&line, "generators"), Some(2.0), "{line}");
+    assert_eq!(figure(&line, "connections"), Some(5.0), "{line}");
+    let parts = per_generator(&line);
+    assert_eq!(parts.len(), 2, "{line}");
+    let pids: Vec<Option<f64>> = parts.iter().map(|p| figure(p, "pid")).collect();
+    assert!(
+        pids.iter().all(Option::is_some) && pids[0] != pids[1],
+        "{line}"
+    );
+    let each: Vec<f64> = parts
+        .iter()
+        .map(|p| figure(p, "messages").unwrap_or(0.0))
+        .collect();
+    assert!(each.iter().all(|&n| n > 0.0), "{line}");
+    assert_eq!(figure(&line, "messages"), Some(each.iter().sum()), "{line}");
+    let conns: f64 = parts.iter().filter_map(|p| figure(p, "connections")).sum();
+    assert_eq!(conns, 5.0, "{line}");
+    // The server's CPU time is measured once, by the coordinator.
+    assert!(figure(&line, "msgs_per_cpu_s").is_some(), "{line}");
+}
+
 #[test]
 fn refuses_targets_off_the_loopback_range() {
     let out = Command::new(BIN)

@@ -1,10 +1,71 @@
-//! Pieces every mode shares: the timeline of a run and reading a connection
-//! until its socket is drained.
+//! Pieces every mode shares: the timeline of a run, reading a connection
+//! until its socket is drained, and what a load measured before it becomes
+//! figures.
 
 use std::time::{Duration, Instant};
 
 use crate::client::conn::Conn;
+use crate::histogram::Histogram;
+use crate::meter::Window;
+use crate::report::Report;
 use crate::target::Target;
+
+/// Which part of a run a generator makes.
+#[derive(Debug, Clone, Copy)]
+pub enum Part {
+    /// The only generator: it starts as soon as it is ready.
+    Whole,
+    /// One of several generator processes. `offset` is the number of its
+    /// first connection among all of the run's (its source addresses continue
+    /// the round robin there); it starts its timeline when its coordinator
+    /// says so.
+    Share { offset: u64 },
+}
+
+impl Part {
+    pub fn offset(self) -> u64 {
+        match self {
+            Part::Whole => 0,
+            Part::Share { offset } => offset,
+        }
+    }
+
+    /// Called once the generator is ready to load the server: returns when
+    /// its timeline starts.
+    pub fn start(self) -> Result<(), String> {
+        match self {
+            Part::Whole => Ok(()),
+            Part::Share { .. } => super::fleet::await_go(),
+        }
+    }
+}
+
+/// What a load measured, before it becomes figures: errors and notes (in
+/// `report`, which has no metrics yet), counts in the order the mode defines,
+/// latency recordings and the measurement window (none when the run did not
+/// reach it). The measurements of several generators add up.
+pub struct Measured {
+    pub report: Report,
+    pub window: Option<Window>,
+    pub counts: Vec<u64>,
+    pub latency: Histogram,
+}
+
+impl Measured {
+    pub fn new(mode: &'static str, counts: usize) -> Measured {
+        Measured {
+            report: Report::new(mode),
+            window: None,
+            counts: vec![0; counts],
+            latency: Histogram::default(),
+        }
+    }
+
+    /// Count number `i` (0 when the mode has no such count).
+    pub fn count(&self, i: usize) -> u64 {
+        self.counts.get(i).copied().unwrap_or(0)
+    }
+}
 
 /// Reads per readiness event before a connection waits for the next round.
 pub const READS_PER_EVENT: usize = 64;

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use mio::{Events, Poll};
 
-use super::common::{read_messages, tls_note, Clock, Timeline};
+use super::common::{read_messages, tls_note, Clock, Measured, Part, Timeline};
 use crate::cli::Args;
 use crate::client::close::close_all;
 use crate::client::conn::Conn;
@@ -63,11 +63,26 @@ struct Tally {
     in_flight: usize,
 }
 
+/// What `measure` counts, in order.
+pub const COUNTS: [&str; 2] = ["messages", "connections"];
+const MESSAGES: usize = 0;
+const CONNECTIONS: usize = 1;
+
 pub fn run(spec: &EchoSpec, probe: Option<Probe>) -> Report {
-    let mut report = Report::new("echo");
+    figures(spec, measure(spec, probe, Part::Whole))
+}
+
+/// Runs the load: opens the connections, then (once `part` says so) warms
+/// up, measures and drains.
+pub fn measure(spec: &EchoSpec, probe: Option<Probe>, part: Part) -> Measured {
+    let mut measured = Measured::new("echo", COUNTS.len());
+    let report = &mut measured.report;
     let mut poll = match Poll::new() {
         Ok(p) => p,
-        Err(e) => return Report::failed("echo", format!("epoll: {e}")),
+        Err(e) => {
+            report.error(format!("epoll: {e}"));
+            return measured;
+        }
     };
     let frame = spec.size + 14;
     let opened = open_all(
@@ -78,22 +93,27 @@ pub fn run(spec: &EchoSpec, probe: Option<Probe>) -> Report {
             concurrency: 256,
             sources: Sources {
                 spread: spec.sources,
-                offset: 0,
+                offset: part.offset(),
             },
             chunk: (frame * spec.depth * 2).clamp(4096, 256 * 1024),
             max_message: spec.size.max(1024),
             deadline: Instant::now() + Duration::from_secs(30),
-            seed: 1,
+            seed: 1 + (part.offset() << 8),
         },
     );
     report.errors(opened.failed as u64, opened.first_error);
     let mut conns = opened.conns;
     if conns.is_empty() {
         report.error("no connection opened".into());
-        return report;
+        return measured;
     }
     if let Some(note) = tls_note(&spec.target, &conns[0]) {
         report.note(note);
+    }
+    if let Err(e) = part.start() {
+        report.error(e);
+        close_all(&mut poll, &mut conns, Duration::from_secs(1));
+        return measured;
     }
     let payload = EchoPayload::new(spec.size);
     let clock = Clock::new();
@@ -105,7 +125,7 @@ pub fn run(spec: &EchoSpec, probe: Option<Probe>) -> Report {
             send_next(conn, flow, &payload, i, t0, &mut tally);
         }
         if let Err(e) = conn.flush() {
-            kill(flow, &mut tally, &mut report, format!("write: {e}"));
+            kill(flow, &mut tally, report, format!("write: {e}"));
         }
     }
 
@@ -166,7 +186,7 @@ pub fn run(spec: &EchoSpec, probe: Option<Probe>) -> Report {
                     Ok(true) => {}
                     Ok(false) => again.push(i),
                     Err(e) => {
-                        kill(flow, &mut tally, &mut report, e);
+                        kill(flow, &mut tally, report, e);
                         continue;
                     }
                 }
@@ -174,7 +194,7 @@ pub fn run(spec: &EchoSpec, probe: Option<Probe>) -> Report {
                     kill(
                         flow,
                         &mut tally,
-                        &mut report,
+                        report,
                         "server closed the connection".into(),
                     );
                     continue;
@@ -191,12 +211,7 @@ pub fn run(spec: &EchoSpec, probe: Option<Probe>) -> Report {
                 continue;
             }
             if let Err(e) = conns[i].flush() {
-                kill(
-                    &mut flows[i],
-                    &mut tally,
-                    &mut report,
-                    format!("write: {e}"),
-                );
+                kill(&mut flows[i], &mut tally, report, format!("write: {e}"));
             }
         }
     }
@@ -207,33 +222,42 @@ pub fn run(spec: &EchoSpec, probe: Option<Probe>) -> Report {
         );
     }
     close_all(&mut poll, &mut conns, Duration::from_secs(1));
-    let Some(w) = window else {
+    if window.is_none() {
         report.error("the run ended before its measurement window".into());
+    }
+    measured.window = window;
+    measured.counts[MESSAGES] = tally.received;
+    measured.counts[CONNECTIONS] = flows.iter().filter(|f| !f.dead).count() as u64;
+    measured.latency = tally.latency;
+    measured
+}
+
+/// The figures of what one or several generators measured.
+pub fn figures(spec: &EchoSpec, m: Measured) -> Report {
+    let (received, live) = (m.count(MESSAGES), m.count(CONNECTIONS));
+    let mut report = m.report;
+    let Some(w) = m.window else {
         return report;
     };
-    let live = flows.iter().filter(|f| !f.dead).count();
     report.add(
         "msgs_per_s",
         "echo msg/s",
-        Some(w.rate(tally.received)),
+        Some(w.rate(received)),
         Better::Higher,
     );
     report.add(
         "mb_per_s",
         "echo MB/s (payload)",
-        Some(w.rate(tally.received) * spec.size as f64 / 1e6),
+        Some(w.rate(received) * spec.size as f64 / 1e6),
         Better::Higher,
     );
     report.add(
         "msgs_per_cpu_s",
         "msg per server CPU-s",
-        w.per_server_cpu(tally.received),
+        w.per_server_cpu(received),
         Better::Higher,
     );
-    report.add_latency(
-        &["RTT p50 us", "RTT p99 us", "RTT p99.9 us"],
-        &tally.latency,
-    );
+    report.add_latency(&["RTT p50 us", "RTT p99 us", "RTT p99.9 us"], &m.latency);
     report.add_cpu(&w);
     report.add(
         "connections",
@@ -244,7 +268,7 @@ pub fn run(spec: &EchoSpec, probe: Option<Probe>) -> Report {
     report.add(
         "messages",
         "echoes in window",
-        Some(tally.received as f64),
+        Some(received as f64),
         Better::Info,
     );
     report

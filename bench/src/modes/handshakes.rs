@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use mio::{Events, Interest, Poll, Token};
 
-use super::common::{read_messages, tls_note, Clock, Timeline};
+use super::common::{read_messages, tls_note, Clock, Measured, Part, Timeline};
 use crate::cli::Args;
 use crate::client::conn::Conn;
 use crate::client::frame::OP_CLOSE;
@@ -48,16 +48,33 @@ struct Cycle {
     started: Instant,
 }
 
+/// What `measure` counts, in order.
+pub const COUNTS: [&str; 1] = ["cycles"];
+const CYCLES: usize = 0;
+
 pub fn run(spec: &HandshakeSpec, probe: Option<Probe>) -> Report {
-    let mut report = Report::new("handshakes");
+    figures(measure(spec, probe, Part::Whole))
+}
+
+/// Runs the load (from when `part` says so): warm-up, then the window.
+pub fn measure(spec: &HandshakeSpec, probe: Option<Probe>, part: Part) -> Measured {
+    let mut measured = Measured::new("handshakes", COUNTS.len());
+    let report = &mut measured.report;
     let mut poll = match Poll::new() {
         Ok(p) => p,
-        Err(e) => return Report::failed("handshakes", format!("epoll: {e}")),
+        Err(e) => {
+            report.error(format!("epoll: {e}"));
+            return measured;
+        }
     };
     let sources = Sources {
         spread: spec.sources,
-        offset: 0,
+        offset: part.offset(),
     };
+    if let Err(e) = part.start() {
+        report.error(e);
+        return measured;
+    }
     let clock = Clock::new();
     let mut slots: Vec<Option<Cycle>> = (0..spec.connectors).map(|_| None).collect();
     let mut started = 0u64;
@@ -160,8 +177,20 @@ pub fn run(spec: &HandshakeSpec, probe: Option<Probe>) -> Report {
         );
         report.notes.extend(session);
     }
-    let Some(w) = window else {
+    if window.is_none() {
         report.error("the run ended before its measurement window".into());
+    }
+    measured.window = window;
+    measured.counts[CYCLES] = completed;
+    measured.latency = latency;
+    measured
+}
+
+/// The figures of what one or several generators measured.
+pub fn figures(m: Measured) -> Report {
+    let completed = m.count(CYCLES);
+    let mut report = m.report;
+    let Some(w) = m.window else {
         return report;
     };
     report.add(
@@ -178,7 +207,7 @@ pub fn run(spec: &HandshakeSpec, probe: Option<Probe>) -> Report {
     );
     report.add_latency(
         &["handshake p50 us", "handshake p99 us", "handshake p99.9 us"],
-        &latency,
+        &m.latency,
     );
     report.add_cpu(&w);
     report.add(

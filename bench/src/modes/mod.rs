@@ -4,6 +4,7 @@
 pub mod broadcast;
 pub mod common;
 pub mod echo;
+pub mod fleet;
 pub mod handshakes;
 pub mod idle;
 pub mod idle_worker;

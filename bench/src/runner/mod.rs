@@ -2,7 +2,9 @@
 //! server process per scenario, each pinned to the same CPU with the load
 //! generator on another, and prints a table of figures and ratios to the
 //! baseline, then one JSON line. TLS scenarios use a self-signed certificate
-//! made for the run; a server that cannot serve TLS gets "n/a" there.
+//! made for the run; a server that cannot serve TLS gets "n/a" there. With
+//! `--generators K` the echo and handshake loads run on K generator processes
+//! (see `modes::fleet`) on the client CPUs.
 
 mod server;
 mod suite;
@@ -12,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::cli::Args;
+use crate::modes::fleet::Fleet;
 use crate::report::{Better, Report};
 use crate::target::Target;
 use server::{quote, ServerDef, TlsFiles};
@@ -23,7 +26,30 @@ pub const REFERENCE: &str = "reference";
 pub fn main(a: &Args) -> Result<bool, String> {
     let suite_name = a.text("suite").unwrap_or_else(|| "quick".into());
     let server_cpu: usize = a.get("server-cpu", 0)?;
-    let client_cpu: usize = a.get("client-cpu", 1)?;
+    let generators: usize = a.get("generators", 1)?;
+    let fleet = match generators {
+        0 => return Err("--generators: at least 1".into()),
+        1 => Fleet {
+            count: 1,
+            cpus: Some(vec![a.get("client-cpu", 1)?]),
+        },
+        count => {
+            let text = a.text("client-cpu").unwrap_or_else(|| "1".into());
+            let cpus = crate::modes::fleet::cpus(&text, count)
+                .map_err(|e| format!("--client-cpu: {e}"))?;
+            Fleet {
+                count,
+                cpus: Some(cpus),
+            }
+        }
+    };
+    // The generator, or with several the coordinator (idle and broadcast run
+    // here as one generator), on the first client CPU.
+    let client_cpu = fleet
+        .cpus
+        .as_ref()
+        .and_then(|c| c.first().copied())
+        .unwrap_or(1);
     let only: Vec<String> = a
         .text("only")
         .map(|s| s.split(',').map(str::to_string).collect())
@@ -84,7 +110,9 @@ pub fn main(a: &Args) -> Result<bool, String> {
                 } else {
                     None
                 };
-                runs.push(run_one(&scenario, &timing, def, server_cpu, soft, tls));
+                runs.push(run_one(
+                    &scenario, &timing, &fleet, def, server_cpu, soft, tls,
+                ));
             }
         }
         let reports = runs.into_iter().map(best_of).collect();
@@ -96,7 +124,7 @@ pub fn main(a: &Args) -> Result<bool, String> {
     let pairs: Vec<(String, String)> = servers.into_iter().map(|s| (s.name, s.cmd)).collect();
     println!(
         "{}",
-        table::json_line(&suite_name, &pairs, baseline, &outcomes)
+        table::json_line(&suite_name, &pairs, baseline, &outcomes, fleet.count)
     );
     Ok(outcomes
         .iter()
@@ -106,6 +134,7 @@ pub fn main(a: &Args) -> Result<bool, String> {
 fn run_one(
     scenario: &suite::Scenario,
     timing: &suite::Timing,
+    fleet: &Fleet,
     def: &ServerDef,
     cpu: usize,
     nofile_soft: u64,
@@ -121,7 +150,7 @@ fn run_one(
         Err(e) => return Report::failed("server", e),
     };
     let mut report = match Target::from_addr(running.addr, tls.map(|t| t.cert)) {
-        Ok(target) => suite::run(scenario, timing, target, running.probe()),
+        Ok(target) => suite::run(scenario, timing, fleet, target, running.probe()),
         Err(e) => Report::failed("server", e),
     };
     if let Some(note) = running.stop() {

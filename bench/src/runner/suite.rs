@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use crate::modes::broadcast::{self, BroadcastSpec};
 use crate::modes::echo::{self, EchoSpec};
+use crate::modes::fleet::{self, Fleet, Job};
 use crate::modes::handshakes::{self, HandshakeSpec};
 use crate::modes::idle::{self, IdleSpec};
 use crate::procfs::Probe;
@@ -175,16 +176,25 @@ pub fn suite(name: &str) -> Result<(Vec<Scenario>, Timing), String> {
     Ok((list, timing))
 }
 
-pub fn run(scenario: &Scenario, timing: &Timing, target: Target, probe: Probe) -> Report {
+/// Runs one scenario; echo and handshakes on `fleet.count` generator
+/// processes when that is more than one.
+pub fn run(
+    scenario: &Scenario,
+    timing: &Timing,
+    fleet: &Fleet,
+    target: Target,
+    probe: Probe,
+) -> Report {
     let (warmup, duration) = (timing.warmup, timing.duration);
     let sources = 64;
+    let several = fleet.count > 1;
     match scenario.load {
         Load::Echo {
             connections,
             depth,
             size,
-        } => echo::run(
-            &EchoSpec {
+        } => {
+            let spec = EchoSpec {
                 target,
                 connections,
                 depth,
@@ -192,19 +202,27 @@ pub fn run(scenario: &Scenario, timing: &Timing, target: Target, probe: Probe) -
                 warmup,
                 duration,
                 sources,
-            },
-            Some(probe),
-        ),
-        Load::Handshakes { connectors } => handshakes::run(
-            &HandshakeSpec {
+            };
+            if several {
+                fleet::run(&Job::Echo(spec), fleet, Some(probe))
+            } else {
+                echo::run(&spec, Some(probe))
+            }
+        }
+        Load::Handshakes { connectors } => {
+            let spec = HandshakeSpec {
                 target,
                 connectors,
                 warmup,
                 duration,
                 sources,
-            },
-            Some(probe),
-        ),
+            };
+            if several {
+                fleet::run(&Job::Handshakes(spec), fleet, Some(probe))
+            } else {
+                handshakes::run(&spec, Some(probe))
+            }
+        }
         Load::Idle { connections } => idle::run(
             &IdleSpec {
                 target,

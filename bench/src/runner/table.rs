@@ -175,6 +175,7 @@ pub fn json_line(
     servers: &[(String, String)],
     baseline: usize,
     outcomes: &[Outcome],
+    generators: usize,
 ) -> Json {
     let names: Vec<&String> = servers.iter().map(|(n, _)| n).collect();
     let scenarios = outcomes.iter().map(|o| {
@@ -238,24 +239,32 @@ pub fn json_line(
     let ok = outcomes
         .iter()
         .all(|o| o.reports.iter().all(|r| r.errors == 0));
-    Json::obj([
+    let mut head = vec![
         ("suite", Json::str(suite)),
         ("baseline", Json::str(names[baseline].clone())),
-        (
-            "servers",
-            Json::Arr(
-                servers
-                    .iter()
-                    .map(|(n, c)| {
-                        Json::obj([
-                            ("name", Json::str(n.clone())),
-                            ("cmd", Json::str(c.clone())),
-                        ])
-                    })
-                    .collect(),
+    ];
+    if generators > 1 {
+        // Echo and handshake scenarios ran on this many generator processes.
+        head.push(("generators", Json::Num(generators as f64)));
+    }
+    Json::obj(
+        head.into_iter().chain([
+            (
+                "servers",
+                Json::Arr(
+                    servers
+                        .iter()
+                        .map(|(n, c)| {
+                            Json::obj([
+                                ("name", Json::str(n.clone())),
+                                ("cmd", Json::str(c.clone())),
+                            ])
+                        })
+                        .collect(),
+                ),
             ),
-        ),
-        ("scenarios", Json::Arr(scenarios.collect())),
-        ("ok", Json::Bool(ok)),
-    ])
+            ("scenarios", Json::Arr(scenarios.collect())),
+            ("ok", Json::Bool(ok)),
+        ]),
+    )
 }
