@@ -13,9 +13,8 @@ use crate::reactor::settings::Settings;
 /// are checked by [`Config::validate`], which [`crate::server::Server::start`] calls.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub(crate) listen: Vec<SocketAddr>,
-    /// Per address in `listen`: whether it speaks TLS.
-    pub(crate) listen_tls: Vec<bool>,
+    /// Each address, and whether it speaks TLS.
+    pub(crate) listen: Vec<(SocketAddr, bool)>,
     /// Certificate chain and private key (PEM files) for the TLS listeners.
     pub(crate) tls: Option<(PathBuf, PathBuf)>,
     pub(crate) threads: usize,
@@ -72,7 +71,6 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             listen: Vec::new(),
-            listen_tls: Vec::new(),
             tls: None,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             reuse_port: false,
@@ -104,16 +102,14 @@ impl Config {
     /// Adds an address to listen on (IPv4 or IPv6; port 0 picks a free port,
     /// reported by [`crate::server::Server::local_addrs`]).
     pub fn listen(&mut self, addr: SocketAddr) -> &mut Self {
-        self.listen.push(addr);
-        self.listen_tls.push(false);
+        self.listen.push((addr, false));
         self
     }
 
     /// Adds an address whose clients speak TLS (`wss://`), with the certificate
     /// given to [`Config::tls`]. Plain and TLS listeners can be mixed.
     pub fn listen_tls(&mut self, addr: SocketAddr) -> &mut Self {
-        self.listen.push(addr);
-        self.listen_tls.push(true);
+        self.listen.push((addr, true));
         self
     }
 
@@ -268,7 +264,7 @@ impl Config {
         if self.listen.is_empty() {
             return Err(Error::config("listen", "at least one address is required"));
         }
-        if self.listen_tls.contains(&true) && self.tls.is_none() {
+        if self.listen.iter().any(|&(_, tls)| tls) && self.tls.is_none() {
             return Err(Error::config(
                 "tls_cert",
                 "a tls:// listener needs a certificate and key (tls_cert, tls_key)",
@@ -375,7 +371,7 @@ impl Config {
                 close: self.close_timeout,
             },
             handshake: self.handshake(),
-            tls_listeners: self.listen_tls.clone(),
+            tls_listeners: self.listen.iter().map(|&(_, tls)| tls).collect(),
         }
     }
 

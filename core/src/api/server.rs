@@ -41,7 +41,7 @@ impl Server {
         raise_fd_limit();
         let mut listeners = Vec::new();
         let mut local_addrs = Vec::new();
-        for addr in &config.listen {
+        for (addr, _) in &config.listen {
             let listener = bind(*addr, config.reuse_port)?;
             local_addrs.push(
                 listener

@@ -69,15 +69,9 @@ impl Tls {
         socket: &mut impl Write,
         bufs: &[IoSlice<'_>],
     ) -> io::Result<usize> {
-        match self.flush(socket) {
-            Err(e) if e.kind() != io::ErrorKind::WouldBlock => return Err(e),
-            _ => {}
-        }
+        self.flush_some(socket)?;
         let n = self.conn.writer().write_vectored(bufs)?;
-        match self.flush(socket) {
-            Err(e) if e.kind() != io::ErrorKind::WouldBlock => return Err(e),
-            _ => {}
-        }
+        self.flush_some(socket)?;
         if n == 0 && bufs.iter().any(|b| !b.is_empty()) {
             return Err(io::ErrorKind::WouldBlock.into());
         }
@@ -97,6 +91,14 @@ impl Tls {
             }
         }
         Ok(())
+    }
+
+    /// `flush`, where a full socket is no error: what it did not take waits.
+    fn flush_some(&mut self, socket: &mut impl Write) -> io::Result<()> {
+        match self.flush(socket) {
+            Err(e) if e.kind() != io::ErrorKind::WouldBlock => Err(e),
+            _ => Ok(()),
+        }
     }
 
     /// True while rustls holds records the socket has not taken.
