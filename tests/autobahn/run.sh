@@ -16,7 +16,7 @@
 #   AUTOBAHN_REPORT_DIR  keep the report there (default: a temp dir, removed when the run passes)
 #   AUTOBAHN_TIMEOUT     wall-clock limit for wstest in seconds (default 900)
 #   AUTOBAHN_TLS=1       the same cases over wss://: the server listens on tls://127.0.0.1:0 with a
-#                        certificate made by the openssl command, and the verdicts must be the same
+#                        certificate made by tests/make-cert.sh, and the verdicts must be the same
 #                        expected.json as over plain TCP
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -78,8 +78,7 @@ FLAGS=(--max-message-size 16777216)
 SCHEME=ws
 LISTEN=127.0.0.1:0
 if [ "${AUTOBAHN_TLS:-0}" = 1 ]; then
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1 \
-    -addext subjectAltName=IP:127.0.0.1 -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null ||
+  "$ROOT/tests/make-cert.sh" "$WORK/cert.pem" "$WORK/key.pem" ||
     { echo "autobahn: FAIL: openssl could not make a certificate"; exit 1; }
   FLAGS+=(--tls-cert "$WORK/cert.pem" --tls-key "$WORK/key.pem")
   SCHEME=wss

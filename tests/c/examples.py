@@ -5,7 +5,7 @@
 COMMAND runs the example (possibly under valgrind); `--listen 127.0.0.1:0` is appended. The
 example must print `listening on ADDR` first, serve the checks below, and exit with status 0
 after SIGTERM, its clients having received 1001. `echo-tls` adds a TLS listener first (a
-certificate made with the openssl command) and runs the echo checks over wss://, then
+certificate made by tests/make-cert.sh) and runs the echo checks over wss://, then
 reloads the certificate with SIGHUP.
 """
 
@@ -17,6 +17,8 @@ import sys
 import tempfile
 import traceback
 from pathlib import Path
+
+MAKE_CERT = Path(__file__).resolve().parents[1] / "make-cert.sh"
 
 from clients import TIMEOUT, check, closed, dial, expect, refused
 
@@ -34,10 +36,7 @@ async def start(argv, scheme="ws"):
 def make_cert(directory):
     """A self-signed certificate for 127.0.0.1, and a client context that trusts it."""
     cert, key = Path(directory) / "cert.pem", Path(directory) / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-         "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    subprocess.run([MAKE_CERT, str(cert), str(key)], check=True)
     context = ssl.create_default_context(cafile=str(cert))
     return cert, key, context
 

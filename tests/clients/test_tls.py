@@ -1,6 +1,6 @@
 """TLS (wss://): Python `websockets` and Node `ws` over TLS, hostile handshakes with a
 bystander checked after each, and a certificate reload (SIGHUP) under open connections.
-The certificates are made at test time with the openssl command."""
+The certificates are made at test time by tests/make-cert.sh."""
 
 import asyncio
 import os
@@ -17,10 +17,7 @@ NODE = os.environ.get("NODE", "node")
 def make_cert(directory, name):
     """A self-signed certificate for 127.0.0.1 and its key: (cert path, key path)."""
     cert, key = directory / f"{name}.crt", directory / f"{name}.key"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-         "-nodes", "-days", "2", "-subj", f"/CN={name}", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    subprocess.run([HERE.parent / "make-cert.sh", cert, key, name], check=True)
     return cert, key
 
 
