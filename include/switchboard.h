@@ -320,6 +320,13 @@ typedef struct sb_event {
 typedef void (*sb_handler)(const struct sb_event *event, void *user);
 
 /**
+ * Called by `sb_server_run` once per event loop, on that loop's thread before it serves,
+ * with the loop's index (0 to threads - 1) and the caller's `user` pointer. What it
+ * returns is the `user` pointer that loop's handler gets: per-loop state without locks.
+ */
+typedef void *(*sb_loop_init)(size_t loop_index, void *user);
+
+/**
  * An extra header for the `101` response, such as `Set-Cookie`.
  */
 typedef struct sb_response_header {
@@ -536,6 +543,19 @@ sb_result sb_config_listen(struct sb_config *config, const char *addr);
  * `config` is NULL or a live config.
  */
 sb_result sb_config_threads(struct sb_config *config, size_t threads);
+
+/**
+ * Per-loop serving (default off): every event loop calls the handler
+ * itself, on its own thread, as inline mode does on one; serve with `sb_server_run`,
+ * which runs `threads` loops (one per core is the point) side by side. Commands to
+ * connections of other loops cross in batches; topics, users and broadcast span every
+ * loop. Off, the `threads` I/O loops feed one queue of events that `sb_server_wait` /
+ * `sb_server_serve` take. With `threads` 0 it changes nothing (inline mode).
+ *
+ * # Safety
+ * `config` is NULL or a live config.
+ */
+sb_result sb_config_per_loop(struct sb_config *config, bool on);
 
 /**
  * Sets `SO_REUSEPORT` so several processes can share a port (default off).
@@ -776,6 +796,33 @@ sb_result sb_server_shutdown(const struct sb_server *server);
  * uses it during or after the call.
  */
 void sb_server_free(struct sb_server *server);
+
+/**
+ * Serves until the server has shut down and every event was handled, calling `handler` for
+ * each event (as `sb_server_serve` does), and returns `SB_OK` then.
+ *
+ * With per-loop serving (`sb_config_per_loop`) every event loop calls `handler` itself, on
+ * a thread of its own (this thread runs loop 0): handlers on different loops run at the
+ * same time, each loop's in order, and all events of one connection come to the same
+ * loop. `init` (may be NULL) is called on each loop's thread before it serves, and what it
+ * returns is the `user` pointer of that loop's handler; without it every loop gets `user`.
+ * In inline mode and with I/O threads one handler serves, on this thread (`init` is called
+ * once, for loop 0).
+ *
+ * End it with `sb_server_shutdown`, from a handler on any loop or from another thread.
+ * Inside a handler, `sb_server_run`, `sb_server_serve` and `sb_server_wait` return
+ * `SB_ERR_BUSY`. Errors: `SB_ERR_IO` if a loop's thread could not be started (the server
+ * is then shut down).
+ *
+ * # Safety
+ * `server` is NULL or a live server; `handler` is NULL or a function safe to call with an
+ * event and the `user` pointer (or the pointers `init` returns) — from several threads at
+ * once with per-loop serving; `init` is NULL or a function safe to call likewise.
+ */
+sb_result sb_server_run(struct sb_server *server,
+                        sb_handler handler,
+                        sb_loop_init init,
+                        void *user);
 
 /**
  * Like `sb_server_wait`, but calls `handler` for each event instead of filling an array,

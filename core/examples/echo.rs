@@ -6,13 +6,17 @@
 //! address `tls://IP:PORT` speaks TLS with `--tls-cert` and `--tls-key`;
 //! SIGHUP reads those files again (certificate renewal without a restart).
 //!
+//! With `--threads 0` the one event loop runs on the main thread (inline mode);
+//! with `--threads N` (default: one per core) every one of the N loops calls the
+//! handler itself, on its own thread (per-loop serving, `Handle::run`).
+//!
 //! cargo run --release -p switchboard --example echo -- --listen 127.0.0.1:9001
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use switchboard::server::{Config, Incoming, MessageKind, Server};
+use switchboard::server::{Config, Handle, Incoming, MessageKind, Server};
 
 const USAGE: &str = "usage: echo [--listen ADDR]... [--threads N] [--max-message-size BYTES] \
 [--max-buffered BYTES] [--handshake-timeout SECS] [--idle-timeout SECS] [--ping-interval SECS] \
@@ -23,8 +27,8 @@ const USAGE: &str = "usage: echo [--listen ADDR]... [--threads N] [--max-message
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let publish = args.iter().any(|a| a == "--publish");
-    let config = match parse_args(args.into_iter().filter(|a| a != "--publish")) {
-        Ok(config) => config,
+    let (config, inline) = match parse_args(args.into_iter().filter(|a| a != "--publish")) {
+        Ok(parsed) => parsed,
         Err(message) => {
             eprintln!("echo: {message}\n{USAGE}");
             return ExitCode::from(2);
@@ -47,6 +51,16 @@ fn main() -> ExitCode {
     let addrs: Vec<String> = server.local_addrs().iter().map(|a| a.to_string()).collect();
     println!("listening on {}", addrs.join(" "));
     let handle = server.handle();
+    // Per-loop serving runs on threads of its own; this one watches the signals.
+    let runner = (!inline).then(|| {
+        let handle = handle.clone();
+        std::thread::spawn(move || {
+            handle.run(|_loop| {
+                let handle = handle.clone();
+                move |event| echo(&handle, publish, event)
+            })
+        })
+    });
     while !stop.load(Ordering::Relaxed) {
         if RELOAD.swap(false, Ordering::Relaxed) {
             match handle.reload_tls() {
@@ -54,36 +68,57 @@ fn main() -> ExitCode {
                 Err(e) => eprintln!("echo: {e}"),
             }
         }
+        if runner.is_some() {
+            std::thread::sleep(Duration::from_millis(100));
+            continue;
+        }
         // Each event is handled where the server has it; the echo of a message
         // goes straight into its connection's output (see `Handle::serve`).
         handle.serve(Some(Duration::from_millis(100)), |event| {
-            // A command can only fail for a connection that closed meanwhile.
-            match event {
-                Incoming::Open(open) if publish => {
-                    let _ = handle.subscribe(open.id, "all");
-                }
-                Incoming::Message { kind, data, .. }
-                    if kind == MessageKind::Text && data.starts_with(b"B:") =>
-                {
-                    let _ = if publish {
-                        handle.publish("all", kind, data, None)
-                    } else {
-                        handle.broadcast(kind, data, None)
-                    };
-                }
-                Incoming::Message { id, kind, data } => {
-                    let _ = handle.send(id, kind, data);
-                }
-                _ => {}
-            }
+            echo(&handle, publish, event)
         });
+    }
+    handle.shutdown();
+    if let Some(runner) = runner {
+        match runner.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("echo: {e}"),
+            Err(_) => eprintln!("echo: the serving thread panicked"),
+        }
     }
     server.shutdown();
     ExitCode::SUCCESS
 }
 
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Config, String> {
+/// Echoes a message with its opcode; a text starting with `B:` goes to every
+/// client instead. A command can only fail for a connection that closed
+/// meanwhile, which needs no answer.
+fn echo(handle: &Handle, publish: bool, event: Incoming<'_>) {
+    match event {
+        Incoming::Open(open) if publish => {
+            let _ = handle.subscribe(open.id, "all");
+        }
+        Incoming::Message { kind, data, .. }
+            if kind == MessageKind::Text && data.starts_with(b"B:") =>
+        {
+            let _ = if publish {
+                handle.publish("all", kind, data, None)
+            } else {
+                handle.broadcast(kind, data, None)
+            };
+        }
+        Incoming::Message { id, kind, data } => {
+            let _ = handle.send(id, kind, data);
+        }
+        _ => {}
+    }
+}
+
+/// The configuration, and whether it is inline mode (`--threads 0`).
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<(Config, bool), String> {
     let mut config = Config::new();
+    config.per_loop(true);
+    let mut inline = false;
     let mut listen = false;
     let (mut cert, mut key) = (None, None);
     while let Some(flag) = args.next() {
@@ -101,7 +136,9 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Config, String> 
                 listen = true;
             }
             "--threads" => {
-                config.threads(number(&flag, &value)?);
+                let threads = number(&flag, &value)?;
+                inline = threads == 0;
+                config.threads(threads);
             }
             "--max-message-size" => {
                 config.max_message_size(number(&flag, &value)?);
@@ -151,7 +188,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Config, String> 
             .listen_str("127.0.0.1:9001")
             .map_err(|e| e.to_string())?;
     }
-    Ok(config)
+    Ok((config, inline))
 }
 
 fn number(flag: &str, value: &str) -> Result<usize, String> {

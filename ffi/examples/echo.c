@@ -1,17 +1,20 @@
 /* Echo server: every message comes back with its kind, except that a text message
  * starting with "B:" is broadcast unchanged to every client (the sender included).
  * Takes the same flags as the Rust echo example and prints "listening on ADDR..." first;
- * SIGINT/SIGTERM shut it down gracefully (clients receive 1001).
+ * SIGINT/SIGTERM shut it down gracefully (clients receive 1001). --threads N (default: one
+ * per core): every loop calls the handler on its own thread; 0: one loop, on this thread.
  *
  *   cc -O2 -o echo echo.c $(pkg-config --cflags --libs switchboard)
  *   ./echo --listen 127.0.0.1:9001
  */
 #define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <switchboard.h>
 
@@ -26,6 +29,19 @@ static const char *usage =
 static volatile sig_atomic_t stop, reload;
 static void on_signal(int sig) { if (sig == SIGHUP) reload = 1; else stop = 1; }
 static const char *tls_cert;
+static int inline_mode; /* --threads 0 */
+
+/* Acts on SIGHUP; nonzero once a signal asked to stop. */
+static int signalled(sb_server *server) {
+    if (reload && !(reload = 0) && sb_server_reload_tls(server) != SB_OK)
+        fprintf(stderr, "echo: %s\n", sb_last_error_message());
+    return stop;
+}
+static void *watch(void *server) { /* per-loop serving: a thread for the signals */
+    while (!signalled(server)) nanosleep(&(struct timespec){0, 100 * 1000000}, NULL);
+    sb_server_shutdown(server);
+    return NULL;
+}
 
 /* Echoes a message; a text starting with "B:" goes to every client. A send can only fail
  * for a connection that closed meanwhile. */
@@ -60,7 +76,7 @@ static int apply(sb_config *c, const char *flag, const char *v, sb_result *r) {
     else if (!strcmp(flag, "--static-dir")) *r = sb_config_static_dir(c, v);
     else if (!strcmp(flag, "--tls-cert")) tls_cert = v;
     else if (!strcmp(flag, "--tls-key")) *r = sb_config_tls(c, tls_cert, v); /* cert first */
-    else if (!strcmp(flag, "--threads")) *r = number(v, &n) ? SB_ERR_INVALID_ARGUMENT : sb_config_threads(c, n);
+    else if (!strcmp(flag, "--threads")) *r = number(v, &n) ? SB_ERR_INVALID_ARGUMENT : (inline_mode = !n, sb_config_threads(c, n));
     else if (!strcmp(flag, "--max-message-size")) *r = number(v, &n) ? SB_ERR_INVALID_ARGUMENT : sb_config_max_message_size(c, n);
     else if (!strcmp(flag, "--max-buffered")) *r = number(v, &n) ? SB_ERR_INVALID_ARGUMENT : sb_config_max_buffered(c, n);
     else if (!strcmp(flag, "--max-connections")) *r = number(v, &n) ? SB_ERR_INVALID_ARGUMENT : sb_config_max_connections(c, n);
@@ -76,6 +92,7 @@ static int apply(sb_config *c, const char *flag, const char *v, sb_result *r) {
 static sb_config *parse_args(int argc, char **argv) {
     sb_config *config;
     if (sb_config_new(&config) != SB_OK) return NULL;
+    sb_config_per_loop(config, true);
     int listen = 0;
     for (int i = 1; i < argc; i++) {
         sb_result r = SB_OK;
@@ -100,23 +117,13 @@ static sb_config *parse_args(int argc, char **argv) {
 int main(int argc, char **argv) {
     sb_config *config = parse_args(argc, argv);
     if (!config) return 2;
-    /* The server's threads inherit a mask blocking the stop signals, so that they are
-     * delivered to this thread, which checks the flag at least every 100 ms. */
-    sigset_t signals, old;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGHUP);
-    struct sigaction sa = {0};
-    sa.sa_handler = on_signal;
+    struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
-    sigprocmask(SIG_BLOCK, &signals, &old);
     sb_server *server;
     sb_result r = sb_server_start(config, &server);
     sb_config_free(config);
-    sigprocmask(SIG_SETMASK, &old, NULL);
     if (r != SB_OK) {
         fprintf(stderr, "echo: %s\n", sb_last_error_message());
         return 1;
@@ -126,16 +133,16 @@ int main(int argc, char **argv) {
         const char *addr;
         if (sb_server_addr(server, i, &addr, NULL) == SB_OK) printf(" %s", addr);
     }
-    printf("\n");
-    fflush(stdout);
-
-    /* Each event is handled where the server has it; the echo of a message goes
-     * straight into its connection's output (see sb_server_serve). */
-    size_t n;
-    while (!stop && sb_server_serve(server, 100, on_event, server, &n) == SB_OK) {
-        if (reload && !(reload = 0) && sb_server_reload_tls(server) != SB_OK)
-            fprintf(stderr, "echo: %s\n", sb_last_error_message());
+    printf("\n"), fflush(stdout);
+    /* Each loop calls on_event where it reads the message: the echo goes straight out. */
+    pthread_t watcher;
+    if (!inline_mode && pthread_create(&watcher, NULL, watch, server) == 0) {
+        sb_server_run(server, on_event, NULL, server); /* until `watch` shuts it down */
+        pthread_join(watcher, NULL);
     }
+    size_t n; /* inline mode: this thread serves, and looks at the signals every 100 ms */
+    while (inline_mode && !signalled(server) && sb_server_serve(server, 100, on_event, server, &n) == SB_OK)
+        continue;
     sb_server_shutdown(server);
     sb_server_free(server);
     return 0;

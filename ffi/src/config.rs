@@ -116,6 +116,26 @@ pub unsafe extern "C" fn sb_config_threads(config: *mut sb_config, threads: usiz
     }
 }
 
+/// Per-loop serving (default off): every event loop calls the handler
+/// itself, on its own thread, as inline mode does on one; serve with `sb_server_run`,
+/// which runs `threads` loops (one per core is the point) side by side. Commands to
+/// connections of other loops cross in batches; topics, users and broadcast span every
+/// loop. Off, the `threads` I/O loops feed one queue of events that `sb_server_wait` /
+/// `sb_server_serve` take. With `threads` 0 it changes nothing (inline mode).
+///
+/// # Safety
+/// `config` is NULL or a live config.
+#[no_mangle]
+pub unsafe extern "C" fn sb_config_per_loop(config: *mut sb_config, on: bool) -> sb_result {
+    // SAFETY: the caller's promise, passed on.
+    unsafe {
+        change(config, |c| {
+            c.per_loop(on);
+            Ok(())
+        })
+    }
+}
+
 /// Sets `SO_REUSEPORT` so several processes can share a port (default off).
 ///
 /// # Safety

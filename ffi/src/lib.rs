@@ -20,6 +20,7 @@ pub mod server;
 
 mod batch;
 pub mod event;
+pub mod run;
 pub mod serve;
 pub mod wait;
 

@@ -71,6 +71,7 @@ impl sb_result {
             Error::InvalidHeader(_) => sb_result::SB_ERR_INVALID_HEADER,
             Error::InvalidStatus(_) => sb_result::SB_ERR_INVALID_STATUS,
             Error::ShutDown => sb_result::SB_ERR_SHUT_DOWN,
+            Error::Busy => sb_result::SB_ERR_BUSY,
         }
     }
 }

@@ -72,7 +72,7 @@ pub unsafe extern "C" fn sb_server_serve(
 
 /// The C view of one event. A message's payload is lent as it is; an open or close event
 /// is viewed through `batch`, which holds a copy of it and its strings until the next one.
-fn view(batch: &mut Batch, incoming: Incoming<'_>) -> sb_event {
+pub(crate) fn view(batch: &mut Batch, incoming: Incoming<'_>) -> sb_event {
     let event = match incoming {
         Incoming::Message { id, kind, data } => return message_view(id.as_u64(), kind, data),
         Incoming::Open(open) => Event::Open(Box::new(open.clone())),

@@ -270,6 +270,45 @@ async def inline(url):
         await expect(b, "B:to both")
 
 
+@scenario
+async def per_loop(url):
+    """Seven clients over three loops (three of them the user "ann")."""
+    sockets = [await dial(url, "/user") for _ in range(3)]
+    sockets += [await dial(url, "/") for _ in range(4)]
+    loops = []
+    for ws in sockets:
+        await ws.send("loop")
+        loops.append(int(await recv(ws)))
+    check(sorted(set(loops)) == [0, 1, 2], f"loops of the clients {loops}")
+    check(sorted(loops[:3]) == [0, 1, 2], f"ann's loops {loops[:3]}")
+
+    async def pipelined(ws, tag):
+        for i in range(200):
+            await ws.send(f"seq:{tag}:{i}")
+        for i in range(200):
+            await expect(ws, f"seq:{tag}:{i}")
+
+    await asyncio.gather(*(pipelined(ws, k) for k, ws in enumerate(sockets)))
+    for sender in sockets[3:6]:
+        await sender.send("pub:p")
+        for ws in sockets:
+            await expect(ws, "p")
+        await sender.send("bcast:b")
+        for ws in sockets:
+            await expect(ws, "b")
+        await sender.send("user:u")
+        await expect(sender, "n=3")
+        for ws in sockets[:3]:
+            await expect(ws, "u")
+    for ws in sockets:  # nothing came twice
+        await ws.send("echo:marker")
+        await expect(ws, "marker")
+    await sockets[loops.index(2)].send("shutdown")
+    for ws in sockets:
+        code, _ = await closed(ws)
+        check(code == 1001, f"close code {code}")
+
+
 def main():
     if len(sys.argv) != 3 or sys.argv[1] not in SCENARIOS:
         sys.exit(f"usage: clients.py {{{','.join(SCENARIOS)}}} ws://HOST:PORT")

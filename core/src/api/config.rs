@@ -18,6 +18,7 @@ pub struct Config {
     /// Certificate chain and private key (PEM files) for the TLS listeners.
     pub(crate) tls: Option<(PathBuf, PathBuf)>,
     pub(crate) threads: usize,
+    pub(crate) per_loop: bool,
     pub(crate) reuse_port: bool,
     pub(crate) max_connections: usize,
     pub(crate) max_message_size: usize,
@@ -73,6 +74,7 @@ impl Default for Config {
             listen: Vec::new(),
             tls: None,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            per_loop: false,
             reuse_port: false,
             max_connections: defaults::MAX_CONNECTIONS,
             max_message_size: defaults::MAX_MESSAGE_SIZE,
@@ -152,6 +154,25 @@ impl Config {
     /// [`Handle::wait`]: super::Handle::wait
     pub fn threads(&mut self, n: usize) -> &mut Self {
         self.threads = n;
+        self
+    }
+
+    /// Per-loop serving (default off): every I/O loop calls the application's
+    /// handler itself, on its own thread, as inline mode does on one. Serve
+    /// with [`Handle::run`], which runs `threads` loops (one per core is the
+    /// point) and gives each its own handler. Handlers on different loops run
+    /// at the same time; commands to connections of other loops cross in
+    /// batches, and topics, users and broadcast span every loop.
+    ///
+    /// Off, `threads` I/O loops feed one queue of events that the application
+    /// takes with [`Handle::wait`] or [`Handle::serve`] on threads of its own.
+    /// With `threads(0)` this setting changes nothing: the one loop is inline.
+    ///
+    /// [`Handle::run`]: super::Handle::run
+    /// [`Handle::wait`]: super::Handle::wait
+    /// [`Handle::serve`]: super::Handle::serve
+    pub fn per_loop(&mut self, on: bool) -> &mut Self {
+        self.per_loop = on;
         self
     }
 

@@ -33,6 +33,8 @@ pub enum Error {
     InvalidStatus(u16),
     /// The server is shutting down or has shut down.
     ShutDown,
+    /// Called from inside a handler, while its loop is busy on this thread.
+    Busy,
 }
 
 impl fmt::Display for Error {
@@ -58,6 +60,7 @@ impl fmt::Display for Error {
             Error::InvalidHeader(h) => write!(f, "invalid response header {h:?}"),
             Error::InvalidStatus(s) => write!(f, "HTTP status {s} is not a refusal (use 400-599)"),
             Error::ShutDown => f.write_str("the server is shut down"),
+            Error::Busy => f.write_str("called from inside a handler, whose loop is busy"),
         }
     }
 }

@@ -2,15 +2,17 @@
 
 use std::net::SocketAddr;
 use std::os::fd::RawFd;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::api::error::Error;
+use crate::api::joined::Joined;
 use crate::bridge::command::{header, Command};
 use crate::bridge::event::Event;
-use crate::bridge::event::Incoming;
 use crate::bridge::event::MessageKind;
+use crate::bridge::event::{Handler, Incoming};
 use crate::bridge::event_queue::Taken;
 use crate::bridge::id::ConnId;
 use crate::bridge::registry::ConnMeta;
@@ -55,6 +57,9 @@ pub struct Accept {
 
 /// With I/O threads, the most events one `serve` call takes from the queue.
 const SERVE_BATCH: usize = 1024;
+/// How often `run` looks whether the server has finished, in modes where
+/// nothing wakes it when that happens.
+const RUN_TICK: Duration = Duration::from_millis(100);
 
 /// The thread-safe handle applications use: events out, commands in.
 #[derive(Clone)]
@@ -69,12 +74,20 @@ impl Handle {
         if direct::serving() {
             return 0; // inside `serve`: its loop is busy on this thread
         }
-        // The replies to the previous batch go out now, in one wake per loop.
-        cork::uncork(&self.shared);
-        cork::dispatching(&self.shared);
-        match self.shared.inline.get() {
-            Some(inline) => inline.wait(&self.shared, out, max.max(1), timeout, |t| self.settle(t)),
-            None => self.settle(self.shared.events.take(out, max.max(1), timeout)),
+        let max = max.max(1);
+        match self.shared.drivers() {
+            [] => {
+                // The replies to the previous batch go out now, in one wake per loop.
+                cork::uncork(&self.shared);
+                cork::dispatching(&self.shared, None);
+                self.settle(self.shared.queue(0).take(out, max, timeout))
+            }
+            [inline] => {
+                cork::uncork(&self.shared);
+                cork::dispatching(&self.shared, Some(0));
+                inline.wait(&self.shared, out, max, timeout, |t| self.settle(t))
+            }
+            _ => 0, // per-loop serving: the loops are served by `run`
         }
     }
 
@@ -95,20 +108,112 @@ impl Handle {
     /// the caller of `serve` once the loop is in order again; the events not yet
     /// handed over stay queued for the next call.
     pub fn serve(&self, timeout: Option<Duration>, mut handler: impl FnMut(Incoming<'_>)) -> usize {
+        match self.shared.drivers() {
+            [] => {
+                if direct::serving() {
+                    return 0;
+                }
+                let _serving = direct::serve_guard();
+                cork::uncork(&self.shared);
+                cork::dispatching(&self.shared, None);
+                let mut events = Vec::new();
+                let queue = self.shared.queue(0);
+                let n = self.settle(queue.take(&mut events, SERVE_BATCH, timeout));
+                hand_over(queue, &mut handler, &mut events);
+                n
+            }
+            [_] => self.serve_loop(0, timeout, &mut handler),
+            _ => 0, // per-loop serving: the loops are served by `run`
+        }
+    }
+
+    /// `serve` on the loop `index`, which this thread drives.
+    fn serve_loop(&self, index: usize, timeout: Option<Duration>, handler: Handler<'_>) -> usize {
         if direct::serving() {
             return 0;
         }
         let _serving = direct::serve_guard();
         cork::uncork(&self.shared);
-        cork::dispatching(&self.shared);
-        match self.shared.inline.get() {
-            Some(inline) => inline.serve(&self.shared, timeout, &mut handler, |t| self.settle(t)),
-            None => {
-                let mut events = Vec::new();
-                let n = self.settle(self.shared.events.take(&mut events, SERVE_BATCH, timeout));
-                hand_over(&self.shared.events, &mut handler, &mut events);
-                n
+        cork::dispatching(&self.shared, Some(index));
+        let inline = &self.shared.drivers()[index];
+        inline.serve(&self.shared, timeout, handler, |t| self.settle(t))
+    }
+
+    /// Serves until the server has shut down and every event was handled,
+    /// handing each event to a handler that `make` builds (given the loop's
+    /// index) — the one call that serves in every mode:
+    ///
+    /// - per-loop serving ([`Config::per_loop`]): one thread per loop (this
+    ///   thread runs loop 0), each with its own handler, called by its loop in
+    ///   place as inline mode does. A handler may keep per-loop state without a
+    ///   lock; the events of one connection always come to the same loop, in order.
+    /// - inline mode and I/O threads: one handler, on this thread, as with
+    ///   [`serve`](Self::serve) in a loop.
+    ///
+    /// A handler that panics loses the event it was handling; its loop (and
+    /// every other) goes on serving, and the panic is reported by the panic
+    /// hook. End it with [`shutdown`](Self::shutdown), from a handler or
+    /// anywhere, or `Server::shutdown` from another thread.
+    ///
+    /// [`Config::per_loop`]: crate::server::Config::per_loop
+    pub fn run<H>(&self, make: impl Fn(usize) -> H + Sync) -> Result<(), Error>
+    where
+        H: FnMut(Incoming<'_>),
+    {
+        if direct::serving() {
+            return Err(Error::Busy);
+        }
+        let loops = self.shared.drivers().len();
+        if loops <= 1 {
+            let mut handler = make(0);
+            while !self.is_finished() {
+                let _ = panic::catch_unwind(AssertUnwindSafe(|| {
+                    self.serve(Some(RUN_TICK), &mut handler)
+                }));
             }
+            return Ok(());
+        }
+        let make = &make;
+        let mut threads = Joined::default();
+        for index in 1..loops {
+            let builder = std::thread::Builder::new().name(format!("switchboard-loop-{index}"));
+            // SAFETY: the thread borrows `self` and `make`, which outlive it:
+            // `threads` joins every thread before `run` returns, or unwinds.
+            let thread =
+                unsafe { builder.spawn_unchecked(move || self.run_loop(index, make(index))) };
+            match thread {
+                Ok(thread) => threads.push(thread),
+                Err(e) => {
+                    // Without a thread for every loop, nobody may serve.
+                    self.shutdown();
+                    return Err(Error::io("starting a loop thread", e));
+                }
+            }
+        }
+        self.run_loop(0, make(0));
+        Ok(())
+    }
+
+    /// Serves loop `index` on this thread until it has stopped.
+    fn run_loop(&self, index: usize, mut handler: impl FnMut(Incoming<'_>)) {
+        while !self.shared.queue(index).is_drained() {
+            let _ = panic::catch_unwind(AssertUnwindSafe(|| {
+                self.serve_loop(index, None, &mut handler)
+            }));
+        }
+    }
+
+    /// Starts a graceful shutdown and returns at once: the loops stop
+    /// accepting, deliver the commands already queued, close every client
+    /// with 1001 and wait for their replies (up to the close timeout). `run`
+    /// returns when it is done; in inline mode the following `wait`/`serve`
+    /// calls do the work. Sending fails with [`Error::ShutDown`] from now on.
+    pub fn shutdown(&self) {
+        if self.shared.shutting_down.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        for l in &self.shared.loops {
+            l.push(Command::Shutdown);
         }
     }
 
@@ -149,9 +254,11 @@ impl Handle {
     /// In inline mode (`threads(0)`) this is the loop's own epoll fd, readable when
     /// sockets or queued events need a `wait`; call `wait` at least every 50 ms
     /// anyway, since timers (pings, timeouts) advance only inside it.
+    ///
+    /// Not for per-loop serving, where `run` serves every loop.
     pub fn event_fd(&self) -> RawFd {
-        let queue_fd = self.shared.events.raw_fd();
-        match self.shared.inline.get() {
+        let queue_fd = self.shared.queue(0).raw_fd();
+        match self.shared.drivers().first() {
             Some(inline) => inline.poll_fd(),
             None => queue_fd,
         }
@@ -169,14 +276,14 @@ impl Handle {
     /// another thread is running it (which then sends the commands).
     pub fn flush(&self) {
         cork::uncork(&self.shared);
-        if let Some(inline) = self.shared.inline.get() {
+        if let [inline] = self.shared.drivers() {
             inline.flush(&self.shared);
         }
     }
 
     /// True once the server has stopped and every event was taken.
     pub fn is_finished(&self) -> bool {
-        self.shared.events.is_drained()
+        self.shared.queues.iter().all(|q| q.is_drained())
     }
 
     /// The addresses the server listens on (with the ports actually bound).
@@ -287,6 +394,17 @@ impl Handle {
             l.stats.add_to(&mut s);
         }
         s
+    }
+
+    /// Each loop's counters, in loop order: how connections and work are
+    /// spread over the loops.
+    pub fn loop_stats(&self) -> Vec<Stats> {
+        let each = |l: &crate::bridge::loop_shared::LoopShared| {
+            let mut s = Stats::default();
+            l.stats.add_to(&mut s);
+            s
+        };
+        self.shared.loops.iter().map(each).collect()
     }
 
     /// Completes a pending handshake with `101 Switching Protocols`.

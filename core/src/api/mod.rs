@@ -6,6 +6,7 @@
 pub(crate) mod config;
 pub(crate) mod error;
 pub(crate) mod handle;
+pub(crate) mod joined;
 pub(crate) mod pubsub;
 #[allow(clippy::module_inception)]
 pub(crate) mod server;

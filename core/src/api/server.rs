@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 
@@ -13,7 +13,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 use crate::api::config::Config;
 use crate::api::error::Error;
 use crate::api::handle::Handle;
-use crate::bridge::command::Command;
+use crate::api::joined::Joined;
 use crate::bridge::event_queue::EventQueue;
 use crate::bridge::loop_shared::LoopShared;
 use crate::bridge::registry::Registry;
@@ -72,21 +72,28 @@ impl Server {
                 .register(listener, listener_token(i), Interest::READABLE)
                 .map_err(|e| Error::io("registering a listener", e))?;
         }
-        let events = EventQueue::new(config.event_queue_events, config.event_queue_bytes)
-            .map_err(|e| Error::io("creating the event queue", e))?;
+        // Per-loop serving: a queue per loop, for the events its thread hands
+        // over after a turn. Otherwise one, fed by every loop.
+        let per_loop = config.per_loop && config.threads > 0;
+        let mut queues = Vec::new();
+        for _ in 0..if per_loop { config.threads } else { 1 } {
+            let queue = EventQueue::new(config.event_queue_events, config.event_queue_bytes)
+                .map_err(|e| Error::io("creating the event queue", e))?;
+            queues.push(queue);
+        }
         let shared = Arc::new(Shared {
             settings: config.settings(),
             loops,
-            events,
+            queues,
             users: Mutex::new(HashMap::new()),
             open: AtomicUsize::new(0),
             shutting_down: AtomicBool::new(false),
             local_addrs,
-            inline: OnceLock::new(),
+            drivers: OnceLock::new(),
             tls,
         });
-        if config.threads == 0 {
-            return Server::start_inline(shared, polls, listeners);
+        if config.threads == 0 || per_loop {
+            return Server::start_driven(shared, polls, listeners);
         }
         let mut threads = Vec::new();
         let mut listeners = Some(listeners);
@@ -121,19 +128,23 @@ impl Server {
         })
     }
 
-    fn start_inline(
+    /// Inline mode and per-loop serving: the loops are driven by the
+    /// application's threads (`Handle::wait`, `serve`, `run`); loop 0 accepts.
+    fn start_driven(
         shared: Arc<Shared>,
         polls: Vec<Poll>,
         listeners: Vec<TcpListener>,
     ) -> Result<Server, Error> {
-        let poll = polls
-            .into_iter()
-            .next()
-            .ok_or_else(|| Error::io("creating an event loop", std::io::ErrorKind::Other.into()))?;
-        let event_loop = EventLoop::new(0, poll, shared.clone(), listeners);
-        let inline =
-            Inline::new(event_loop).map_err(|e| Error::io("watching the event queue", e))?;
-        let _ = shared.inline.set(inline);
+        let mut listeners = Some(listeners);
+        let mut drivers = Vec::new();
+        for (index, poll) in polls.into_iter().enumerate() {
+            let mine = listeners.take().unwrap_or_default();
+            let event_loop = EventLoop::new(index, poll, shared.clone(), mine);
+            let inline =
+                Inline::new(event_loop).map_err(|e| Error::io("watching the event queue", e))?;
+            drivers.push(inline);
+        }
+        let _ = shared.drivers.set(drivers);
         Ok(Server {
             shared,
             threads: Vec::new(),
@@ -166,22 +177,37 @@ impl Server {
             return;
         }
         self.stopped = true;
-        self.shared.shutting_down.store(true, Ordering::Release);
-        for l in &self.shared.loops {
-            l.push(Command::Shutdown);
-        }
-        if self.shared.inline.get().is_some() && crate::fastpath::direct::serving() {
-            // Inside a `serve` handler the inline loop is busy on this thread:
-            // its next turns close the connections, and then end it.
+        self.handle().shutdown();
+        if self.shared.is_driven() && crate::fastpath::direct::serving() {
+            // Inside a handler a loop is busy on this thread: the next turns
+            // close the connections, and then end it.
             return;
         }
         for thread in self.threads.drain(..) {
             let _ = thread.join();
         }
-        if let Some(inline) = self.shared.inline.get() {
-            inline.stop();
+        // Loops nobody drives (or whose threads are done) are finished here,
+        // side by side: each waits up to the close timeout for its clients.
+        match self.shared.drivers() {
+            [] => {}
+            [inline] => inline.stop(),
+            drivers => {
+                let mut threads = Joined::default();
+                for inline in drivers {
+                    // SAFETY: `threads` joins the thread before `inline` (owned by
+                    // `self.shared`) can go away.
+                    let thread =
+                        unsafe { std::thread::Builder::new().spawn_unchecked(|| inline.stop()) };
+                    match thread {
+                        Ok(thread) => threads.push(thread),
+                        Err(_) => inline.stop(),
+                    }
+                }
+            }
         }
-        self.shared.events.finish();
+        for queue in &self.shared.queues {
+            queue.finish();
+        }
     }
 }
 

@@ -11,7 +11,9 @@
 //! In inline mode the loop runs only inside `wait`, so there is nobody to
 //! wake: the commands are held in the thread itself and handed over in one
 //! piece at the next `wait` (or `flush`, or when the thread ends), which saves
-//! a lock per command.
+//! a lock per command. In per-loop serving each loop's thread does the same
+//! for its own loop, and batches its commands for every other loop, handed
+//! over with one lock and one wake per loop when its turn ends.
 
 use std::cell::RefCell;
 use std::sync::{Arc, Weak};
@@ -31,11 +33,16 @@ thread_local! {
 struct Cork {
     /// The server whose events this thread dispatches.
     server: Weak<Shared>,
+    /// The loop this thread drives (inline mode, per-loop serving), if any.
+    own: Option<usize>,
     /// Loops with queued commands not yet woken (bit per loop index).
     pending: [u64; 4],
     count: usize,
-    /// Inline mode: the commands themselves, in order.
+    /// Commands for the loop this thread drives, in order.
     held: Vec<Command>,
+    /// Per-loop serving: commands for each other loop, handed over in one
+    /// piece (one lock, one wake) when this thread's turn ends.
+    away: Vec<Vec<Command>>,
 }
 
 impl Cork {
@@ -47,13 +54,27 @@ impl Cork {
         self.count = 0;
         std::mem::take(&mut self.pending)
     }
+
+    /// Hands everything held to the loops; returns the loops to wake.
+    fn hand_over_all(&mut self, shared: &Shared) -> [u64; 4] {
+        if let Some(own) = self.own {
+            hand_over(shared, own, &mut self.held);
+        }
+        for (index, commands) in self.away.iter_mut().enumerate() {
+            if !commands.is_empty() {
+                shared.loops[index].push_all_quiet(commands);
+            }
+        }
+        self.take_pending()
+    }
 }
 
 impl Drop for Cork {
-    /// The thread ends: what it still holds goes to the loop.
+    /// The thread ends: what it still holds goes to the loops.
     fn drop(&mut self) {
         if let Some(shared) = self.server.upgrade() {
-            hand_over(&shared, &mut self.held);
+            let pending = self.hand_over_all(&shared);
+            wake(&shared, pending);
         }
     }
 }
@@ -61,7 +82,6 @@ impl Drop for Cork {
 /// Queues the command `make` builds for loop `index`, corked if this thread
 /// dispatches `shared`.
 pub(crate) fn deliver(shared: &Arc<Shared>, index: usize, make: impl FnOnce() -> Command) {
-    let inline = shared.inline.get().is_some();
     let mut make = Some(make);
     let corked = CORK.with(|cork| {
         let mut cork = cork.borrow_mut();
@@ -69,24 +89,46 @@ pub(crate) fn deliver(shared: &Arc<Shared>, index: usize, make: impl FnOnce() ->
             return None; // not corked: `make` is still there
         }
         let make = make.take()?;
-        let first = cork.count == 0;
-        cork.pending[index / 64] |= 1 << (index % 64);
-        cork.count += 1;
-        if inline {
-            push_in_place(&mut cork.held, make);
-            direct::holding(true);
-            if cork.held.len() >= MAX_CORKED {
-                hand_over(shared, &mut cork.held);
+        let cork = &mut *cork;
+        match cork.own {
+            // The loop this thread runs takes them at its next turn.
+            Some(own) if own == index => {
+                push_in_place(&mut cork.held, make);
+                direct::holding(true);
+                let first = cork.held.len() == 1;
+                if cork.held.len() >= MAX_CORKED {
+                    hand_over(shared, own, &mut cork.held);
+                }
+                Some((first, false))
             }
-            return Some((first, false));
+            // Another loop's connection: batched per loop until the turn ends.
+            Some(_) => {
+                if cork.away.len() < shared.loops.len() {
+                    cork.away.resize_with(shared.loops.len(), Vec::new);
+                }
+                let away = &mut cork.away[index];
+                push_in_place(away, make);
+                cork.pending[index / 64] |= 1 << (index % 64);
+                if away.len() >= MAX_CORKED {
+                    shared.loops[index].push_all_quiet(away);
+                    shared.loops[index].wake();
+                }
+                Some((false, false))
+            }
+            None => {
+                let first = cork.count == 0;
+                cork.pending[index / 64] |= 1 << (index % 64);
+                cork.count += 1;
+                shared.loops[index].push_quiet(make());
+                Some((first, cork.count >= MAX_CORKED))
+            }
         }
-        shared.loops[index].push_quiet(make());
-        Some((first, cork.count >= MAX_CORKED))
     });
     match corked {
         Some((first, full)) => {
             if first {
-                shared.events.poke();
+                // A `poll`-driven program must come back to send them.
+                shared.queue(index).poke();
             }
             if full {
                 uncork(shared);
@@ -112,21 +154,21 @@ fn push_in_place(held: &mut Vec<Command>, make: impl FnOnce() -> Command) {
     unsafe { held.set_len(len + 1) };
 }
 
-/// Inline mode: queues the held commands for the loop's next turn.
-fn hand_over(shared: &Shared, held: &mut Vec<Command>) {
+/// Queues the held commands for the next turn of loop `own`, which this
+/// thread drives (no wake needed).
+fn hand_over(shared: &Shared, own: usize, held: &mut Vec<Command>) {
     if !held.is_empty() {
-        shared.loops[0].push_all_quiet(held);
+        shared.loops[own].push_all_quiet(held);
     }
     direct::holding(false);
 }
 
-/// Wakes every loop this thread queued commands for.
+/// Hands over what this thread holds and wakes every loop it queued commands for.
 pub(crate) fn uncork(shared: &Arc<Shared>) {
     let pending = CORK.with(|cork| {
         let mut cork = cork.borrow_mut();
         if cork.is_for(shared) {
-            hand_over(shared, &mut cork.held);
-            cork.take_pending()
+            cork.hand_over_all(shared)
         } else {
             [0; 4]
         }
@@ -134,32 +176,31 @@ pub(crate) fn uncork(shared: &Arc<Shared>) {
     wake(shared, pending);
 }
 
-/// Marks this thread as dispatching `shared`'s events, flushing a cork it held
-/// for another server.
-pub(crate) fn dispatching(shared: &Arc<Shared>) {
+/// Marks this thread as dispatching `shared`'s events, driving loop `own` if
+/// given, and flushes a cork it held for another server (or loop).
+pub(crate) fn dispatching(shared: &Arc<Shared>, own: Option<usize>) {
     let previous = CORK.with(|cork| {
         let mut cork = cork.borrow_mut();
-        if cork.is_for(shared) {
+        if cork.is_for(shared) && cork.own == own {
             return None;
         }
-        let pending = cork.take_pending();
-        let held = std::mem::take(&mut cork.held);
-        let previous = std::mem::replace(&mut cork.server, Arc::downgrade(shared));
-        Some((previous, pending, held))
+        let previous = cork.server.upgrade();
+        let pending = match &previous {
+            Some(previous) => cork.hand_over_all(previous),
+            None => cork.take_pending(),
+        };
+        cork.held.clear();
+        cork.away.clear();
+        cork.server = Arc::downgrade(shared);
+        cork.own = own;
+        Some((previous, pending))
     });
-    if let Some((previous, pending, mut held)) = previous {
-        if let Some(previous) = previous.upgrade() {
-            hand_over(&previous, &mut held);
-            wake(&previous, pending);
-        }
+    if let Some((Some(previous), pending)) = previous {
+        wake(&previous, pending);
     }
 }
 
 fn wake(shared: &Shared, pending: [u64; 4]) {
-    if shared.inline.get().is_some() {
-        // Inline: the corking thread runs the loop itself at its next `wait`.
-        return;
-    }
     for (word, bits) in pending.iter().enumerate() {
         let mut bits = *bits;
         while bits != 0 {

@@ -25,6 +25,8 @@ use crate::reactor::shared::Shared;
 
 /// The loop and its readiness list, shared by the threads that may drive it.
 pub(crate) struct Inline {
+    /// The loop's index, which is also its queue's (see `Shared::queue`).
+    index: usize,
     driver: Mutex<Option<Driver>>,
     /// The loop's epoll fd: the readiness fd offered to `poll`-driven applications.
     poll_fd: RawFd,
@@ -41,7 +43,8 @@ impl Inline {
     /// events are queued.
     pub(crate) fn new(event_loop: EventLoop) -> std::io::Result<Inline> {
         let poll_fd = event_loop.poll.as_raw_fd();
-        let queue_fd = event_loop.shared.events.fd();
+        let index = event_loop.index;
+        let queue_fd = event_loop.shared.queue(index).fd();
         let mut interest = libc::epoll_event {
             events: libc::EPOLLIN as u32,
             u64: QUEUE_READY.0 as u64,
@@ -51,6 +54,7 @@ impl Inline {
             return Err(std::io::Error::last_os_error());
         }
         Ok(Inline {
+            index,
             driver: Mutex::new(Some(Driver {
                 event_loop,
                 events: Events::with_capacity(1024),
@@ -86,9 +90,11 @@ impl Inline {
         }
         // Polling failed for good, or a shutdown asked for inside the loop has
         // closed every connection: the server cannot serve any more.
-        shared.events.push_batch(&mut event_loop.batch, true);
+        shared
+            .queue(self.index)
+            .push_batch(&mut event_loop.batch, true);
         *guard = None;
-        shared.events.finish();
+        shared.queue(self.index).finish();
         None
     }
 
@@ -100,11 +106,13 @@ impl Inline {
                 if let Some(driver) = guard.as_mut() {
                     let event_loop = &mut driver.event_loop;
                     event_loop.turn(&mut driver.events, Some(Duration::ZERO));
-                    shared.events.push_batch(&mut event_loop.batch, true);
+                    shared
+                        .queue(self.index)
+                        .push_batch(&mut event_loop.batch, true);
                 }
             }
             Err(TryLockError::Poisoned(_)) => {}
-            Err(TryLockError::WouldBlock) => shared.loops[0].wake(),
+            Err(TryLockError::WouldBlock) => shared.loops[self.index].wake(),
         }
     }
 
@@ -120,12 +128,14 @@ impl Inline {
     ) -> usize {
         self.drive(shared, timeout, |limit, left| {
             let taken = self.turn(shared, limit, None, |event_loop| {
-                shared.events.push_and_take(&mut event_loop.batch, out, max)
+                shared
+                    .queue(self.index)
+                    .push_and_take(&mut event_loop.batch, out, max)
             });
             match taken {
                 Some(taken) => (settle(taken), false),
                 // Stopped: what is left comes from the queue.
-                None => (settle(shared.events.take(out, max, left)), true),
+                None => (settle(shared.queue(self.index).take(out, max, left)), true),
             }
         })
     }
@@ -145,11 +155,15 @@ impl Inline {
             let turned = self.turn(shared, limit, Some(&mut *handler), |event_loop| {
                 if let Some(panic) = event_loop.handler_panic.take() {
                     // The rest of the turn waits in the queue for the next call.
-                    shared.events.push_batch(&mut event_loop.batch, true);
+                    shared
+                        .queue(self.index)
+                        .push_batch(&mut event_loop.batch, true);
                     return Err(panic);
                 }
                 let batch = &mut event_loop.batch;
-                let taken = shared.events.push_and_take(batch, &mut owned, usize::MAX);
+                let taken = shared
+                    .queue(self.index)
+                    .push_and_take(batch, &mut owned, usize::MAX);
                 Ok((event_loop.delivered, taken))
             });
             let handled = match turned {
@@ -157,11 +171,11 @@ impl Inline {
                 // The loop is consistent again: the handler's panic goes on.
                 Some(Err(panic)) => panic::resume_unwind(panic),
                 None => (
-                    settle(shared.events.take(&mut owned, usize::MAX, left)),
+                    settle(shared.queue(self.index).take(&mut owned, usize::MAX, left)),
                     true,
                 ),
             };
-            hand_over(&shared.events, handler, &mut owned);
+            hand_over(shared.queue(self.index), handler, &mut owned);
             handled
         })
     }
@@ -182,10 +196,10 @@ impl Inline {
         let mut limit = Some(Duration::ZERO);
         loop {
             let (n, stopped) = turn(limit, left());
-            if n > 0 || stopped || shared.events.is_drained() {
+            if n > 0 || stopped || shared.queue(self.index).is_drained() {
                 return n;
             }
-            if shared.events.has_passed_barriers() {
+            if shared.queue(self.index).has_passed_barriers() {
                 // Only barriers came: release them at once, without waiting.
                 limit = Some(Duration::ZERO);
                 continue;
@@ -208,17 +222,15 @@ impl Inline {
             libc::epoll_ctl(
                 self.poll_fd,
                 libc::EPOLL_CTL_DEL,
-                driver.event_loop.shared.events.fd(),
+                driver.event_loop.shared.queue(self.index).fd(),
                 std::ptr::null_mut(),
             )
         };
         let event_loop = &mut driver.event_loop;
         while !event_loop.is_done() {
             let polled = event_loop.turn(&mut driver.events, None);
-            event_loop
-                .shared
-                .events
-                .push_batch(&mut event_loop.batch, true);
+            let queue = event_loop.shared.queue(self.index);
+            queue.push_batch(&mut event_loop.batch, true);
             if !polled {
                 break;
             }

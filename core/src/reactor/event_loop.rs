@@ -127,7 +127,9 @@ impl EventLoop {
                 // The poll itself is broken; nothing more can be served here.
                 break;
             }
-            self.shared.events.push_batch(&mut self.batch, true);
+            self.shared
+                .queue(self.index)
+                .push_batch(&mut self.batch, true);
         }
     }
 
@@ -169,7 +171,7 @@ impl EventLoop {
             // Replies to events handled before this turn go out ahead of the
             // handler's direct ones.
             self.run_commands();
-            self.direct = self.shared.events.is_empty();
+            self.direct = self.shared.queue(self.index).is_empty();
         }
         for event in events.iter() {
             match event.token() {
@@ -314,7 +316,9 @@ impl EventLoop {
                 self.unqueued = 0; // what was read went to a handler or the queue
             } else if self.batch.events.len() >= EARLY_PUSH || self.unqueued >= EARLY_PUSH_BYTES {
                 // Hand a large batch over now, so the queue's bound is seen in time.
-                self.shared.events.push_batch(&mut self.batch, false);
+                self.shared
+                    .queue(self.index)
+                    .push_batch(&mut self.batch, false);
                 self.unqueued = 0;
                 self.direct = false; // older events now wait in the queue
             }
@@ -322,7 +326,8 @@ impl EventLoop {
                 break;
             };
             let accepting_messages = matches!(conn.phase, Phase::Open);
-            if accepting_messages && !self.shutting_down && self.shared.events.is_full() {
+            if accepting_messages && !self.shutting_down && self.shared.queue(self.index).is_full()
+            {
                 if !conn.stalled {
                     conn.stalled = true;
                     self.stalled.push(slot);
@@ -481,7 +486,7 @@ impl EventLoop {
     }
 
     fn resume_stalled(&mut self) {
-        if self.stalled.is_empty() || self.shared.events.is_full() {
+        if self.stalled.is_empty() || self.shared.queue(self.index).is_full() {
             return;
         }
         for slot in std::mem::take(&mut self.stalled) {

@@ -15,20 +15,39 @@ use crate::transport::tls_config::TlsFiles;
 pub(crate) struct Shared {
     pub settings: Settings,
     pub loops: Vec<LoopShared>,
-    pub events: EventQueue,
+    /// The events towards the application: one queue that every loop feeds,
+    /// or, in per-loop serving, one per loop (see `queue`).
+    pub queues: Vec<EventQueue>,
     /// user → its connections, for `send_to_user`.
     pub users: Mutex<HashMap<Arc<str>, Vec<ConnId>>>,
     /// Open WebSocket connections over all loops, for `max_connections`.
     pub open: AtomicUsize,
     pub shutting_down: AtomicBool,
     pub local_addrs: Vec<SocketAddr>,
-    /// The loop, in inline mode (`threads(0)`): driven by `Handle::wait`.
-    pub inline: std::sync::OnceLock<Inline>,
+    /// The loops the application's threads drive: one in inline mode
+    /// (`threads(0)`), every loop in per-loop serving, none with I/O threads.
+    pub drivers: std::sync::OnceLock<Vec<Inline>>,
     /// The certificate and key for TLS listeners (reloadable).
     pub tls: Option<TlsFiles>,
 }
 
 impl Shared {
+    /// The queue loop `index` hands its events to.
+    pub(crate) fn queue(&self, index: usize) -> &EventQueue {
+        &self.queues[index.min(self.queues.len() - 1)]
+    }
+
+    /// The loops driven by application threads (empty with I/O threads).
+    pub(crate) fn drivers(&self) -> &[Inline] {
+        self.drivers.get().map_or(&[], Vec::as_slice)
+    }
+
+    /// True when a loop runs on the application's thread (inline or per-loop):
+    /// its commands are held by that thread, not woken for.
+    pub(crate) fn is_driven(&self) -> bool {
+        self.drivers.get().is_some()
+    }
+
     pub(crate) fn loop_of(&self, id: ConnId) -> Option<&LoopShared> {
         self.loops.get(id.loop_index())
     }

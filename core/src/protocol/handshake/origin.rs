@@ -65,7 +65,7 @@ fn same_origin(origin: &str, host: &str) -> bool {
     have.host.eq_ignore_ascii_case(host_name)
         && match host_port {
             Some(port) => have.port.unwrap_or(default) == port,
-            None => have.port.map_or(true, |port| port == default),
+            None => have.port.is_none_or(|port| port == default),
         }
 }
 
