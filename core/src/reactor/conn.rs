@@ -75,6 +75,9 @@ pub(crate) struct Conn {
     pub write_interest: bool,
     pub dirty: bool,
     pub stalled: bool,
+    /// Its turn's read budget ran out: it is read again next turn (see
+    /// `fairness`), before anything else is read from it.
+    pub ready: bool,
     /// The wheel tick this connection is scheduled at (u64::MAX: none).
     pub timer_tick: u64,
 }
@@ -114,6 +117,7 @@ impl Conn {
             write_interest: false,
             dirty: false,
             stalled: false,
+            ready: false,
             timer_tick: u64::MAX,
         }
     }

@@ -20,6 +20,7 @@ use crate::bridge::stats::{bump, CloseCause};
 use crate::http::RequestParser;
 use crate::protocol::handshake::HandshakeConfig;
 use crate::reactor::conn::{Conn, Phase};
+use crate::reactor::fairness::Fairness;
 use crate::reactor::shared::Shared;
 use crate::reactor::timer::{TimerKey, TimerWheel};
 use crate::transport::tcp::Transport;
@@ -69,6 +70,9 @@ pub(crate) struct EventLoop {
     pub(crate) handler_panic: Option<HandlerPanic>,
     pub(crate) dirty: Vec<usize>,
     pub(crate) stalled: Vec<usize>,
+    /// Connections to read again next turn, their budget spent (see `fairness`).
+    pub(crate) ready: Vec<usize>,
+    pub(crate) fairness: Fairness,
     pub(crate) commands: Vec<Command>,
     pub(crate) next_loop: usize,
     pub(crate) accept_paused_until: Option<Instant>,
@@ -106,6 +110,8 @@ impl EventLoop {
             handler_panic: None,
             dirty: Vec::new(),
             stalled: Vec::new(),
+            ready: Vec::new(),
+            fairness: Fairness::new(now),
             commands: Vec::new(),
             next_loop: index,
             accept_paused_until: None,
@@ -156,16 +162,22 @@ impl EventLoop {
         limit: Option<Duration>,
         mut handler: Option<Handler<'_>>,
     ) -> bool {
-        let timeout = match (self.poll_timeout(), limit) {
+        let mut timeout = match (self.poll_timeout(), limit) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
+        let ready = std::mem::take(&mut self.ready);
+        if !ready.is_empty() {
+            timeout = Some(Duration::ZERO); // they have input waiting
+        }
+        self.fairness.before_poll(Instant::now());
         if let Err(e) = self.poll.poll(events, timeout) {
             if e.kind() != io::ErrorKind::Interrupted {
                 return false;
             }
         }
         self.now = Instant::now();
+        self.fairness.after_poll(self.now);
         self.delivered = 0;
         if handler.is_some() {
             // Replies to events handled before this turn go out ahead of the
@@ -181,11 +193,26 @@ impl EventLoop {
                     if event.is_writable() {
                         self.mark_dirty(slot);
                     }
-                    if event.is_readable() || event.is_read_closed() || event.is_error() {
+                    let input = event.is_readable() || event.is_read_closed() || event.is_error();
+                    if input && !self.is_ready(slot) {
                         self.read(slot, &mut handler);
                     }
                 }
             }
+        }
+        // Then the connections that had more input than their last turn's
+        // budget, after the ones with news: each gets one share again.
+        for &slot in &ready {
+            if let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) {
+                if conn.ready {
+                    conn.ready = false;
+                    self.read(slot, &mut handler);
+                }
+            }
+        }
+        if self.ready.is_empty() {
+            self.ready = ready; // keep the allocation
+            self.ready.clear();
         }
         self.direct = false;
         self.run_commands();
@@ -307,10 +334,20 @@ impl EventLoop {
         self.arm(slot);
     }
 
-    /// Reads until the socket is empty, the queue to the application is full, or
-    /// the connection ends.
+    /// True while the connection waits in the ready list for its next share.
+    fn is_ready(&self, slot: usize) -> bool {
+        self.conns
+            .get(slot)
+            .and_then(Option::as_ref)
+            .is_some_and(|c| c.ready)
+    }
+
+    /// Reads until the socket is empty, the turn's budget for the connection
+    /// is spent (see `fairness`), the queue to the application is full, or the
+    /// connection ends.
     fn read(&mut self, slot: usize, handler: &mut Option<Handler<'_>>) {
         let mut scratch = std::mem::take(&mut self.scratch);
+        let mut budget = self.fairness.budget;
         loop {
             if self.batch.events.is_empty() {
                 self.unqueued = 0; // what was read went to a handler or the queue
@@ -334,18 +371,30 @@ impl EventLoop {
                 }
                 break;
             }
-            match conn.socket.read(&mut scratch) {
+            let want = scratch.len().min(budget);
+            match conn.socket.read(&mut scratch[..want]) {
                 Ok(0) => {
                     self.peer_eof(slot);
                     break;
                 }
                 Ok(n) => {
                     self.unqueued += n;
+                    self.fairness.bytes += n as u64;
+                    budget -= n;
                     conn.last_read = self.now;
                     conn.ping_sent = false;
                     self.on_bytes(slot, &mut scratch[..n], handler);
+                    if budget == 0 {
+                        // Its share is spent; more may wait in the socket, which
+                        // edge-triggered polling will not report again.
+                        if let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) {
+                            conn.ready = true;
+                            self.ready.push(slot);
+                        }
+                        break;
+                    }
                     // A short read emptied the socket; edge-triggered polling reports new data.
-                    if n < scratch.len() {
+                    if n < want {
                         break;
                     }
                 }

@@ -212,6 +212,7 @@ impl EventLoop {
             let input_range = input.as_ptr_range();
             let (used, message) = match conn.decoder.decode(input) {
                 Ok((used, Some(message))) => {
+                    self.fairness.messages += 1;
                     let direct = self.direct
                         && self.batch.is_empty()
                         && matches!(conn.phase, Phase::Open)
