@@ -11,9 +11,12 @@
 //!   replies, corking, buffer pools).
 //! - `api`, public as [`server`]: [`server::Server`], [`server::Handle`],
 //!   [`server::Config`], events, errors, stats.
+//! - [`control`]: the control socket through which other processes publish
+//!   and send (its protocol, server and client).
 
 mod api;
 mod bridge;
+pub mod control;
 mod fastpath;
 pub mod http;
 pub mod protocol;

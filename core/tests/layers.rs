@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 /// Layers from the bottom up. `root` is `lib.rs` and the public facade
 /// `server.rs`, which may import everything.
-const LAYERS: [&str; 8] = [
+const LAYERS: [&str; 9] = [
     "http",
     "protocol",
     "transport",
@@ -21,6 +21,7 @@ const LAYERS: [&str; 8] = [
     "reactor",
     "fastpath",
     "api",
+    "control",
     "root",
 ];
 
