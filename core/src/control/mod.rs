@@ -5,4 +5,5 @@
 //! bindings wrap. The protocol is documented in docs/control-protocol.md, so
 //! that other languages can speak it.
 
+pub mod client;
 pub mod wire;
