@@ -19,9 +19,9 @@
  *
  * API conventions
  *
- * Ownership. sb_config, sb_server and sb_conn_info are owned by the caller: made by
- *   sb_config_new, sb_server_start and sb_server_info, freed by the matching *_free function
- *   (which accepts NULL). Using a handle after freeing it is undefined behaviour, as with
+ * Ownership. sb_config, sb_server, sb_conn_info and sb_client are owned by the caller: made
+ *   by sb_config_new, sb_server_start, sb_server_info and sb_client_new, freed by the matching
+ *   *_free function (which accepts NULL). Using a handle after freeing it is undefined behaviour, as with
  *   free(). sb_server_start copies the config. Everything sb_server_wait writes (sb_event,
  *   sb_open, sb_header, sb_str) is borrowed from the server and freed by it.
  *
@@ -136,13 +136,38 @@ enum sb_result
      */
     SB_ERR_BUFFER_TOO_SMALL = 6014,
     /**
-     * Another thread is inside `sb_server_wait` on the same server.
+     * Another thread is inside `sb_server_wait` on the same server; from `sb_client_*`: the
+     * server serves no more control connections.
      */
     SB_ERR_BUSY = 6015,
     /**
      * The thing looked up (a header) is not there.
      */
     SB_ERR_NOT_FOUND = 6016,
+    /**
+     * `sb_client_*`: nothing listens at the control address (connection refused, no such
+     * socket file, no permission, unknown host).
+     */
+    SB_ERR_UNREACHABLE = 6017,
+    /**
+     * `sb_client_*`: connecting, writing or waiting for the reply took longer than the
+     * client's timeout; the command may or may not have been executed.
+     */
+    SB_ERR_TIMEOUT = 6018,
+    /**
+     * `sb_client_*`: the connection broke after the command was (partly) sent; it may or may
+     * not have been executed.
+     */
+    SB_ERR_DISCONNECTED = 6019,
+    /**
+     * `sb_client_*`: the server refused the secret.
+     */
+    SB_ERR_UNAUTHORIZED = 6020,
+    /**
+     * `sb_client_*`: the server sent something that is not a valid reply, or refused a
+     * frame as malformed.
+     */
+    SB_ERR_PROTOCOL = 6021,
     /**
      * A bug inside the library: a Rust panic was caught at the boundary. The message says
      * where; the server may still be usable, but should be shut down.
@@ -186,6 +211,12 @@ typedef enum sb_event_kind sb_event_kind;
 typedef uint32_t sb_event_kind;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
+
+/**
+ * A client of one control socket: owned by the caller, made by `sb_client_new`, freed by
+ * `sb_client_free`. Thread-safe: calls from several threads on one client take turns.
+ */
+typedef struct sb_client sb_client;
 
 /**
  * A server configuration under construction: owned by the caller, made by
@@ -1079,6 +1110,173 @@ void sb_conn_info_free(struct sb_conn_info *info);
  * `server` is NULL or a live server; `stats_out` is NULL or writable.
  */
 sb_result sb_server_stats(const struct sb_server *server, struct sb_stats *stats_out);
+
+/**
+ * A client of the control socket at `address` (`"unix:/path/to.sock"`, or
+ * `"tcp:HOST:PORT"`, where the server requires a secret) in `*client_out`. `secret` is NULL
+ * or the server's control secret. `timeout_ms` bounds connecting, each write and each wait
+ * for a reply; 0 or less takes the defaults (1000 ms to connect, 5000 ms for the rest).
+ *
+ * Nothing is connected yet: the first command connects, and the connection is kept for the
+ * next ones. A kept connection that the server closed (a restart) is replaced before a
+ * command is written, and a command whose first byte could not be written (broken pipe) is
+ * written once more on a new connection: a command is never executed twice. A failure after
+ * that (`SB_ERR_TIMEOUT`, `SB_ERR_DISCONNECTED`) drops the connection and is returned: the
+ * command may or may not have been executed. Each command waits for the server's reply, so
+ * `SB_OK` means it was done.
+ *
+ * Errors: `SB_ERR_INVALID_ARGUMENT` (an address that is not `unix:` or `tcp:HOST:PORT`).
+ * The commands' errors: `SB_ERR_UNREACHABLE`, `SB_ERR_TIMEOUT`, `SB_ERR_DISCONNECTED`,
+ * `SB_ERR_UNAUTHORIZED`, `SB_ERR_PROTOCOL`, `SB_ERR_BUSY`, `SB_ERR_SHUT_DOWN`, and what the
+ * server refuses (`SB_ERR_UNKNOWN_CONNECTION`, `SB_ERR_INVALID_ARGUMENT` for text that is not
+ * UTF-8 or a close code not allowed); `sb_last_error_message` names the address and cause.
+ *
+ * # Safety
+ * `address` is NULL or a NUL-terminated string; `secret` is NULL or a NUL-terminated
+ * string; `client_out` is NULL or writable.
+ */
+sb_result sb_client_new(const char *address,
+                        const char *secret,
+                        int timeout_ms,
+                        struct sb_client **client_out);
+
+/**
+ * Closes the client's connection, if any, and frees it. NULL is ignored.
+ *
+ * # Safety
+ * `client` is NULL or came from `sb_client_new` and was not freed before; no other call on
+ * it runs during or after this one.
+ */
+void sb_client_free(struct sb_client *client);
+
+/**
+ * Has the server send one message (`SB_TEXT`, UTF-8, or `SB_BINARY`) to a connection.
+ * `SB_ERR_UNKNOWN_CONNECTION` if it is closed or never existed; the connection errors of
+ * `sb_client_new`.
+ *
+ * # Safety
+ * `client` is NULL or a live client; `data` is NULL (only with `len` 0) or `len` readable
+ * bytes.
+ */
+sb_result sb_client_send(const struct sb_client *client,
+                         sb_conn_id id,
+                         sb_message_kind kind,
+                         const uint8_t *data,
+                         size_t len);
+
+/**
+ * Has the server send one message to every subscriber of `topic` except `except` (0: none).
+ * A topic without subscribers is no error.
+ *
+ * # Safety
+ * `client` is NULL or a live client; `topic` is NULL or a NUL-terminated string; `data` is
+ * NULL (only with `len` 0) or `len` readable bytes.
+ */
+sb_result sb_client_publish(const struct sb_client *client,
+                            const char *topic,
+                            sb_message_kind kind,
+                            const uint8_t *data,
+                            size_t len,
+                            sb_conn_id except_id);
+
+/**
+ * Has the server send one message to every connection bound to `user`, and the number of
+ * them to `*count_out` (which may be NULL). No connection is no error (count 0).
+ *
+ * # Safety
+ * `client` is NULL or a live client; `user` is NULL or a NUL-terminated string; `data` is
+ * NULL (only with `len` 0) or `len` readable bytes; `count_out` is NULL or writable.
+ */
+sb_result sb_client_send_to_user(const struct sb_client *client,
+                                 const char *user,
+                                 sb_message_kind kind,
+                                 const uint8_t *data,
+                                 size_t len,
+                                 size_t *count_out);
+
+/**
+ * Has the server send one message to every open connection except `except` (0: none).
+ *
+ * # Safety
+ * `client` is NULL or a live client; `data` is NULL (only with `len` 0) or `len` readable
+ * bytes.
+ */
+sb_result sb_client_broadcast(const struct sb_client *client,
+                              sb_message_kind kind,
+                              const uint8_t *data,
+                              size_t len,
+                              sb_conn_id except_id);
+
+/**
+ * Has the server start the close handshake of a connection with `code` (1000–1003,
+ * 1007–1009, 1011–1014, 3000–4999) and `reason` (NULL: empty; at most 123 bytes). A code or
+ * reason the server refuses gives `SB_ERR_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * `client` is NULL or a live client; `reason` is NULL or a NUL-terminated string.
+ */
+sb_result sb_client_close(const struct sb_client *client,
+                          sb_conn_id id,
+                          uint16_t code,
+                          const char *reason);
+
+/**
+ * Has the server add a connection to a topic.
+ *
+ * # Safety
+ * `client` is NULL or a live client; `topic` is NULL or a NUL-terminated string.
+ */
+sb_result sb_client_subscribe(const struct sb_client *client, sb_conn_id id, const char *topic);
+
+/**
+ * Has the server remove a connection from a topic (no error if it was not subscribed).
+ *
+ * # Safety
+ * `client` is NULL or a live client; `topic` is NULL or a NUL-terminated string.
+ */
+sb_result sb_client_unsubscribe(const struct sb_client *client, sb_conn_id id, const char *topic);
+
+/**
+ * Has the server bind a connection to `user`, replacing an earlier binding.
+ *
+ * # Safety
+ * `client` is NULL or a live client; `user` is NULL or a NUL-terminated string.
+ */
+sb_result sb_client_bind_user(const struct sb_client *client, sb_conn_id id, const char *user);
+
+/**
+ * Has the server remove a connection's user binding (no error if it had none).
+ *
+ * # Safety
+ * `client` is NULL or a live client.
+ */
+sb_result sb_client_unbind_user(const struct sb_client *client, sb_conn_id id);
+
+/**
+ * The open connections bound to `user`, as `sb_server_user_connections` gives them: their
+ * ids to `ids` (room for `capacity`) and their number to `*count_out`. When `capacity` is
+ * too small, nothing is written to `ids`, the number needed goes to `*count_out` and the
+ * result is `SB_ERR_BUFFER_TOO_SMALL` (ask again with more room: each call asks the server).
+ * `ids` may be NULL when `capacity` is 0.
+ *
+ * # Safety
+ * `client` is NULL or a live client; `user` is NULL or a NUL-terminated string; `ids` is
+ * NULL or has room for `capacity` ids; `count_out` is NULL or writable.
+ */
+sb_result sb_client_user_connections(const struct sb_client *client,
+                                     const char *user,
+                                     sb_conn_id *ids,
+                                     size_t capacity,
+                                     size_t *count_out);
+
+/**
+ * The server's counters in `*stats_out`, the same `sb_stats` that `sb_server_stats` fills.
+ * A counter the server does not report stays 0.
+ *
+ * # Safety
+ * `client` is NULL or a live client; `stats_out` is NULL or writable.
+ */
+sb_result sb_client_stats(const struct sb_client *client, struct sb_stats *stats_out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -31,3 +31,7 @@ pub mod users;
 
 pub mod info;
 pub mod stats;
+
+pub mod client;
+pub mod client_commands;
+pub mod client_queries;

@@ -47,10 +47,25 @@ pub enum sb_result {
     SB_ERR_SHUT_DOWN = 6013,
     /// The caller's array is too small; the count needed was written.
     SB_ERR_BUFFER_TOO_SMALL = 6014,
-    /// Another thread is inside `sb_server_wait` on the same server.
+    /// Another thread is inside `sb_server_wait` on the same server; from `sb_client_*`: the
+    /// server serves no more control connections.
     SB_ERR_BUSY = 6015,
     /// The thing looked up (a header) is not there.
     SB_ERR_NOT_FOUND = 6016,
+    /// `sb_client_*`: nothing listens at the control address (connection refused, no such
+    /// socket file, no permission, unknown host).
+    SB_ERR_UNREACHABLE = 6017,
+    /// `sb_client_*`: connecting, writing or waiting for the reply took longer than the
+    /// client's timeout; the command may or may not have been executed.
+    SB_ERR_TIMEOUT = 6018,
+    /// `sb_client_*`: the connection broke after the command was (partly) sent; it may or may
+    /// not have been executed.
+    SB_ERR_DISCONNECTED = 6019,
+    /// `sb_client_*`: the server refused the secret.
+    SB_ERR_UNAUTHORIZED = 6020,
+    /// `sb_client_*`: the server sent something that is not a valid reply, or refused a
+    /// frame as malformed.
+    SB_ERR_PROTOCOL = 6021,
     /// A bug inside the library: a Rust panic was caught at the boundary. The message says
     /// where; the server may still be usable, but should be shut down.
     SB_ERR_PANIC = 6099,
@@ -85,7 +100,7 @@ pub extern "C" fn sb_result_name(result: u32) -> *const c_char {
 
 fn name(result: u32) -> &'static std::ffi::CStr {
     use sb_result::*;
-    const ALL: [(sb_result, &std::ffi::CStr); 18] = [
+    const ALL: [(sb_result, &std::ffi::CStr); 23] = [
         (SB_OK, c"SB_OK"),
         (SB_ERR_NULL, c"SB_ERR_NULL"),
         (SB_ERR_INVALID_ARGUMENT, c"SB_ERR_INVALID_ARGUMENT"),
@@ -106,6 +121,11 @@ fn name(result: u32) -> &'static std::ffi::CStr {
         (SB_ERR_BUFFER_TOO_SMALL, c"SB_ERR_BUFFER_TOO_SMALL"),
         (SB_ERR_BUSY, c"SB_ERR_BUSY"),
         (SB_ERR_NOT_FOUND, c"SB_ERR_NOT_FOUND"),
+        (SB_ERR_UNREACHABLE, c"SB_ERR_UNREACHABLE"),
+        (SB_ERR_TIMEOUT, c"SB_ERR_TIMEOUT"),
+        (SB_ERR_DISCONNECTED, c"SB_ERR_DISCONNECTED"),
+        (SB_ERR_UNAUTHORIZED, c"SB_ERR_UNAUTHORIZED"),
+        (SB_ERR_PROTOCOL, c"SB_ERR_PROTOCOL"),
         (SB_ERR_PANIC, c"SB_ERR_PANIC"),
     ];
     ALL.iter()
@@ -126,6 +146,6 @@ mod tests {
         let mut names: Vec<_> = (0..7000).map(name).collect();
         names.sort();
         names.dedup();
-        assert_eq!(names.len(), 19, "18 codes and the unknown name");
+        assert_eq!(names.len(), 24, "23 codes and the unknown name");
     }
 }
