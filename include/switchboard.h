@@ -21,8 +21,8 @@
  *
  * Ownership. sb_config, sb_server, sb_conn_info and sb_client are owned by the caller: made
  *   by sb_config_new, sb_server_start, sb_server_info and sb_client_new, freed by the matching
- *   *_free function (which accepts NULL). Using a handle after freeing it is undefined behaviour, as with
- *   free(). sb_server_start copies the config. Everything sb_server_wait writes (sb_event,
+ *   *_free function (which accepts NULL). Using a handle after freeing it is undefined
+ *   behaviour, as with free(). sb_server_start copies the config. Everything sb_server_wait writes (sb_event,
  *   sb_open, sb_header, sb_str) is borrowed from the server and freed by it.
  *
  * Errors. Every call that can fail returns an sb_result: SB_OK (0) or a code in 6001-6099.
