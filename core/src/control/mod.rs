@@ -5,4 +5,6 @@
 //! bindings wrap. The protocol is documented in docs/control-protocol.md, so
 //! that other languages can speak it.
 
+pub mod address;
+pub mod server;
 pub mod wire;
