@@ -716,6 +716,27 @@ sb_result sb_config_allow_missing_origin(struct sb_config *config, bool allow);
 sb_result sb_config_authorize(struct sb_config *config, bool on);
 
 /**
+ * Opens a control socket with the server: `"unix:/path/to.sock"` (created mode 0660) or
+ * `"tcp:HOST:PORT"` (needs `sb_config_control_secret`), through which other processes
+ * publish and send (`sb_client_*`, PHP's `Switchboard\Client`, or the protocol of
+ * docs/control-protocol.md). NULL: none (the default). `SB_ERR_CONFIG` for an address of
+ * another form; binding errors come from `sb_server_start`.
+ *
+ * # Safety
+ * `config` is NULL or a live config; `address` is NULL or a NUL-terminated string.
+ */
+sb_result sb_config_control(struct sb_config *config, const char *address);
+
+/**
+ * The secret control clients must present (required for a `tcp:` control socket; optional
+ * for `unix:`, whose file mode already decides who may connect). NULL: none (the default).
+ *
+ * # Safety
+ * `config` is NULL or a live config; `secret` is NULL or a NUL-terminated string.
+ */
+sb_result sb_config_control_secret(struct sb_config *config, const char *secret);
+
+/**
  * Serves plain files from this directory to non-upgrade GET requests (`/` gives
  * `index.html`); NULL turns it off (the default).
  *

@@ -75,13 +75,11 @@ pub unsafe extern "C" fn sb_client_stats(
 }
 
 /// The counter of `sb_stats` that a name from the server stands for: the field's name, with
-/// the `closed_by` ones as `closed_by.peer` (or `closed_by_peer`).
+/// the `closed_by` ones as `closed_by_peer`... Names of other counters (the control socket's
+/// own, say) have no field.
 fn field<'a>(s: &'a mut sb_stats, name: &str) -> Option<&'a mut u64> {
     let c = &mut s.closed_by;
-    let closed = name
-        .strip_prefix("closed_by.")
-        .or_else(|| name.strip_prefix("closed_by_"));
-    if let Some(why) = closed {
+    if let Some(why) = name.strip_prefix("closed_by_") {
         return match why {
             "peer" => Some(&mut c.peer),
             "application" => Some(&mut c.application),
@@ -116,9 +114,9 @@ mod tests {
         for (name, value) in [
             ("connections", 3),
             ("dropped", 4),
-            ("closed_by.peer", 5),
+            ("closed_by_peer", 5),
             ("closed_by_shutdown", 6),
-            ("something_new", 7),
+            ("control_connections", 7),
         ] {
             if let Some(f) = field(&mut s, name) {
                 *f = value;

@@ -4,6 +4,7 @@
 use std::os::raw::c_char;
 use std::time::Duration;
 
+use engine::control::address::ControlAddress;
 use engine::server::{Config, NoMatchingSubprotocol};
 
 use crate::args::{free_handle, handle_mut, into_handle, opt_string, out, string};
@@ -16,6 +17,9 @@ use crate::result::sb_result;
 /// time. `sb_server_start` copies it, so it may be changed or freed right after.
 pub struct sb_config {
     inner: Config,
+    /// The control socket to open with the server (see `sb_config_control`).
+    pub(crate) control: Option<ControlAddress>,
+    pub(crate) control_secret: Option<String>,
 }
 
 impl sb_config {
@@ -58,6 +62,8 @@ pub unsafe extern "C" fn sb_config_new(config_out: *mut *mut sb_config) -> sb_re
         let slot = unsafe { out(config_out, "config_out") }?;
         slot.set(into_handle(sb_config {
             inner: Config::new(),
+            control: None,
+            control_secret: None,
         }));
         Ok(())
     })
@@ -387,6 +393,56 @@ pub unsafe extern "C" fn sb_config_authorize(config: *mut sb_config, on: bool) -
             Ok(())
         })
     }
+}
+
+/// Opens a control socket with the server: `"unix:/path/to.sock"` (created mode 0660) or
+/// `"tcp:HOST:PORT"` (needs `sb_config_control_secret`), through which other processes
+/// publish and send (`sb_client_*`, PHP's `Switchboard\Client`, or the protocol of
+/// docs/control-protocol.md). NULL: none (the default). `SB_ERR_CONFIG` for an address of
+/// another form; binding errors come from `sb_server_start`.
+///
+/// # Safety
+/// `config` is NULL or a live config; `address` is NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn sb_config_control(
+    config: *mut sb_config,
+    address: *const c_char,
+) -> sb_result {
+    call(|| {
+        // SAFETY: the caller's promise.
+        let config = unsafe { handle_mut(config, "config") }?;
+        // SAFETY: the caller's promise.
+        config.control = match unsafe { opt_string(address, "address") }? {
+            Some(text) => Some(ControlAddress::parse(text).map_err(|e| {
+                Failure::new(
+                    sb_result::SB_ERR_CONFIG,
+                    format!("invalid option control: {e}"),
+                )
+            })?),
+            None => None,
+        };
+        Ok(())
+    })
+}
+
+/// The secret control clients must present (required for a `tcp:` control socket; optional
+/// for `unix:`, whose file mode already decides who may connect). NULL: none (the default).
+///
+/// # Safety
+/// `config` is NULL or a live config; `secret` is NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn sb_config_control_secret(
+    config: *mut sb_config,
+    secret: *const c_char,
+) -> sb_result {
+    call(|| {
+        // SAFETY: the caller's promise.
+        let config = unsafe { handle_mut(config, "config") }?;
+        // SAFETY: the caller's promise.
+        let secret = unsafe { opt_string(secret, "secret") }?;
+        config.control_secret = secret.filter(|s| !s.is_empty()).map(str::to_string);
+        Ok(())
+    })
 }
 
 /// Serves plain files from this directory to non-upgrade GET requests (`/` gives

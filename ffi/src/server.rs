@@ -4,6 +4,7 @@ use std::ffi::CString;
 use std::os::raw::{c_char, c_int};
 use std::sync::{Mutex, MutexGuard};
 
+use engine::control::server::{ControlOptions, ControlServer};
 use engine::server::{Handle, Server};
 
 use crate::args::{free_handle, handle, into_handle, opt_out, out};
@@ -20,6 +21,8 @@ pub struct sb_server {
     pub(crate) handle: Handle,
     /// `None` once shut down.
     server: Mutex<Option<Server>>,
+    /// The control socket, if configured; stopped before the server.
+    control: Mutex<Option<ControlServer>>,
     addrs: Vec<(CString, u16)>,
     batch: Mutex<Batch>,
 }
@@ -66,6 +69,17 @@ pub unsafe extern "C" fn sb_server_start(
         // SAFETY: the caller's promise.
         let slot = unsafe { out(server_out, "server_out") }?;
         let server = Server::start(config.inner())?;
+        let control = match &config.control {
+            Some(address) => {
+                let options = ControlOptions {
+                    secret: config.control_secret.clone(),
+                    ..ControlOptions::default()
+                };
+                // On an error the server is dropped here: shut down at once.
+                Some(ControlServer::start(server.handle(), address, options)?)
+            }
+            None => None,
+        };
         let addrs = server
             .local_addrs()
             .iter()
@@ -77,6 +91,7 @@ pub unsafe extern "C" fn sb_server_start(
         slot.set(into_handle(sb_server {
             handle: server.handle(),
             server: Mutex::new(Some(server)),
+            control: Mutex::new(control),
             addrs,
             batch: Mutex::new(Batch::default()),
         }));
@@ -185,7 +200,13 @@ pub unsafe extern "C" fn sb_server_shutdown(server: *const sb_server) -> sb_resu
     call(|| {
         // SAFETY: the caller's promise.
         let server = unsafe { handle(server, "server") }?;
-        // Take it out first: the lock is not held while the shutdown blocks.
+        // Take them out first: no lock is held while the shutdown blocks.
+        let control = server
+            .control
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        drop(control); // stops serving the control socket
         let running = server
             .server
             .lock()

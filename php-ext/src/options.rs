@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use ext_php_rs::types::{ZendHashTable, Zval};
+use switchboard::control::address::ControlAddress;
 use switchboard::server::{defaults, limits, Config, NoMatchingSubprotocol};
 
 use crate::convert::type_name;
@@ -36,12 +37,20 @@ pub const OPTIONS: &[(&str, &str)] = &[
     ("event_queue_bytes", "an int{range}"),
     ("tls_cert", "a path string (a PEM certificate chain)"),
     ("tls_key", "a path string (a PEM private key)"),
+    (
+        "control",
+        "a control socket address string (\"unix:/path\" or \"tcp:HOST:PORT\"), or null",
+    ),
+    ("control_secret", "a string"),
 ];
 
 /// What the options decide.
 pub struct Options {
     pub config: Config,
     pub authorize: bool,
+    /// The control socket to open with the server, and its secret.
+    pub control: Option<ControlAddress>,
+    pub control_secret: Option<String>,
 }
 
 /// Reads and checks the options array.
@@ -52,6 +61,7 @@ pub fn parse(options: &ZendHashTable) -> Result<Options, String> {
     let mut ping_interval = Some(defaults::PING_INTERVAL);
     let mut queue = (defaults::EVENT_QUEUE_EVENTS, defaults::EVENT_QUEUE_BYTES);
     let (mut tls_cert, mut tls_key) = (None, None);
+    let (mut control, mut control_secret) = (None, None);
     for (key, value) in options.iter() {
         let name = key.to_string();
         let Some(&(name, accepts_template)) = OPTIONS.iter().find(|(n, _)| *n == name) else {
@@ -148,6 +158,16 @@ pub fn parse(options: &ZendHashTable) -> Result<Options, String> {
             "event_queue_bytes" => queue.1 = int(value, limits::EVENT_QUEUE).ok_or_else(bad)?,
             "tls_cert" => tls_cert = Some(PathBuf::from(value.str().ok_or_else(bad)?)),
             "tls_key" => tls_key = Some(PathBuf::from(value.str().ok_or_else(bad)?)),
+            "control" if value.is_null() => control = None,
+            "control" => {
+                let text = value.str().ok_or_else(bad)?;
+                let address =
+                    ControlAddress::parse(text).map_err(|e| format!("option \"control\": {e}"))?;
+                control = Some(address);
+            }
+            "control_secret" => {
+                control_secret = Some(value.str().ok_or_else(bad)?.to_string());
+            }
             _ => return Err(bad()),
         }
     }
@@ -165,7 +185,12 @@ pub fn parse(options: &ZendHashTable) -> Result<Options, String> {
     }
     config.ping_interval(ping_interval);
     config.event_queue(queue.0, queue.1);
-    Ok(Options { config, authorize })
+    Ok(Options {
+        config,
+        authorize,
+        control,
+        control_secret: control_secret.filter(|s| !s.is_empty()),
+    })
 }
 
 /// `int`, or `int(7)`, for messages.

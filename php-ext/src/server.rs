@@ -8,6 +8,7 @@ use ext_php_rs::exception::PhpResult;
 use ext_php_rs::ffi::ext_php_rs_executor_globals;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendClassObject, ZendHashTable};
+use switchboard::control::server::{ControlOptions, ControlServer};
 use switchboard::server::{Error, MessageKind};
 
 use crate::callback::Callback;
@@ -91,8 +92,26 @@ impl Server {
                 }
                 e => error(e.to_string()),
             })?;
+        let control = match &options.control {
+            Some(address) => {
+                let control_options = ControlOptions {
+                    secret: options.control_secret.clone(),
+                    ..ControlOptions::default()
+                };
+                let started = signals::with_signals_blocked(|| {
+                    ControlServer::start(server.handle(), address, control_options)
+                });
+                Some(started.map_err(|e| match e {
+                    Error::Config { option, message } => {
+                        error(format!("option \"{option}\": {message}"))
+                    }
+                    e => error(format!("option \"control\": {e}")),
+                })?)
+            }
+            None => None,
+        };
         Ok(Server {
-            state: State::new(server, options.authorize),
+            state: State::new(server, options.authorize, control),
         })
     }
 

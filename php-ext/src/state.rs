@@ -5,6 +5,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 
+use switchboard::control::server::ControlServer;
 use switchboard::server::{Accept, ConnId, Error, Event, Handle, Server};
 
 use crate::callback::Callback;
@@ -59,6 +60,8 @@ pub struct State {
     pub authorize: bool,
     /// `None` once stopped.
     server: RefCell<Option<Server>>,
+    /// The control socket (`control` option), stopped before the server.
+    control: RefCell<Option<ControlServer>>,
     handlers: RefCell<[Option<Callback>; 5]>,
     pub timers: RefCell<Timers>,
     pub handshakes: RefCell<Handshakes>,
@@ -73,11 +76,12 @@ pub struct State {
 }
 
 impl State {
-    pub fn new(server: Server, authorize: bool) -> State {
+    pub fn new(server: Server, authorize: bool, control: Option<ControlServer>) -> State {
         State {
             handle: server.handle(),
             authorize,
             server: RefCell::new(Some(server)),
+            control: RefCell::new(control),
             handlers: RefCell::default(),
             timers: RefCell::default(),
             handshakes: RefCell::default(),
@@ -103,8 +107,10 @@ impl State {
         self.server.borrow().is_none()
     }
 
-    /// Takes the engine out, to shut it down.
+    /// Takes the engine out, to shut it down; the control socket stops first.
     pub fn take_server(&self) -> Option<Server> {
+        let control = self.control.borrow_mut().take();
+        drop(control);
         self.server.borrow_mut().take()
     }
 
@@ -128,8 +134,11 @@ impl Drop for State {
     fn drop(&mut self) {
         if std::process::id() == self.pid {
             crate::run::shutdown(self, false);
-        } else if let Some(server) = self.take_server() {
-            std::mem::forget(server);
+        } else {
+            // A forked child: the threads (and the control socket's file) are
+            // the parent's.
+            std::mem::forget(self.control.borrow_mut().take());
+            std::mem::forget(self.server.borrow_mut().take());
         }
     }
 }

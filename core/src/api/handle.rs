@@ -286,6 +286,11 @@ impl Handle {
         self.shared.queues.iter().all(|q| q.is_drained())
     }
 
+    /// The largest message a client may send (`Config::max_message_size`).
+    pub fn max_message_size(&self) -> usize {
+        self.shared.settings.max_message_size
+    }
+
     /// The addresses the server listens on (with the ports actually bound).
     pub fn local_addrs(&self) -> &[SocketAddr] {
         &self.shared.local_addrs

@@ -17,7 +17,7 @@
 //! dropped: the command may or may not have been executed, and the next call
 //! opens a new connection.
 
-mod address;
+mod connect;
 mod error;
 mod stream;
 #[cfg(test)]
@@ -26,11 +26,11 @@ mod tests;
 use std::io::{self, Read, Write};
 use std::time::Duration;
 
-pub use address::Address;
 pub use error::{ClientError, ClientErrorKind};
 use stream::Stream;
 
 use crate::bridge::event::MessageKind;
+use crate::control::address::ControlAddress;
 use crate::control::wire::{self, ErrorCode, Reply, Request, Role};
 
 /// The longest reply accepted (a user's ids and the counters are far smaller).
@@ -61,7 +61,7 @@ impl Default for ClientOptions {
 /// methods take `&mut self`); it may move between threads.
 pub struct Client {
     text: String,
-    address: Address,
+    address: ControlAddress,
     options: ClientOptions,
     conn: Option<Stream>,
     /// Bytes read and not yet decoded.
@@ -72,7 +72,7 @@ impl Client {
     /// A client of `address` (`unix:/path` or `tcp:HOST:PORT`). Nothing is
     /// connected yet: the first call connects.
     pub fn new(address: &str, options: ClientOptions) -> Result<Client, ClientError> {
-        let parsed = Address::parse(address)
+        let parsed = ControlAddress::parse(address)
             .map_err(|message| ClientError::new(ClientErrorKind::Address, address, message))?;
         Ok(Client {
             text: address.to_owned(),
@@ -286,9 +286,7 @@ impl Client {
     /// Connects and says HELLO (with the secret); the server must answer `OK`.
     fn open(&mut self) -> Result<(), ClientError> {
         self.disconnect();
-        let conn = self
-            .address
-            .connect(self.options.connect_timeout)
+        let conn = connect::connect(&self.address, self.options.connect_timeout)
             .map_err(|e| ClientError::connect(&self.text, &e))?;
         conn.set_timeouts(self.options.io_timeout)
             .map_err(|e| ClientError::connect(&self.text, &e))?;

@@ -5,5 +5,7 @@
 //! bindings wrap. The protocol is documented in docs/control-protocol.md, so
 //! that other languages can speak it.
 
+pub mod address;
 pub mod client;
+pub mod server;
 pub mod wire;
