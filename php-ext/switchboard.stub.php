@@ -10,6 +10,151 @@ namespace Switchboard {
     class Exception extends \Exception {}
 
     /**
+     * A client of a Switchboard server's control socket. Each call sends one
+     * command and waits for the server's answer; the connection is opened on first
+     * use and kept by the process for later requests (persistent, like pconnect).
+     *
+     * Methods that address a connection return false when it is closed or
+     * unknown; every other failure (server unreachable, timeout, wrong secret,
+     * invalid argument) throws `\Switchboard\Exception` naming the address.
+     */
+    class Client {
+        /**
+         * A client of the control socket at `$address` (`"unix:/path/to.sock"` or
+         * `"tcp:HOST:PORT"`). Options: `secret` (string, required by a TCP control
+         * socket), `timeout` (seconds: for connecting, each write and each reply;
+         * default 1 to connect and 5 for the rest). Nothing is connected until the
+         * first call.
+         *
+         * @throws \Switchboard\Exception for an address of another form, an unknown
+         * option or a wrong value.
+         *
+         * @param string $address
+         * @param array|null $options
+         */
+        public function __construct(string $address, ?array $options = null) {}
+
+        /**
+         * The control socket's address, as given.
+         *
+         * @return string
+         */
+        public function address(): string {}
+
+        /**
+         * Has the server bind the connection to a user id.
+         *
+         * @param int $id
+         * @param string $user
+         * @return bool
+         */
+        public function bindUser(int $id, string $user): bool {}
+
+        /**
+         * Has the server send to every open connection, except `$except` (0: none).
+         *
+         * @param string $data
+         * @param bool $binary
+         * @param int $except
+         * @return bool
+         */
+        public function broadcast(string $data, bool $binary = false, int $except = 0): bool {}
+
+        /**
+         * Has the server start the close handshake (codes 1000-1003, 1007-1009,
+         * 1011-1014, 3000-4999; a reason of at most 123 bytes).
+         *
+         * @param int $id
+         * @param int $code
+         * @param string $reason
+         * @return bool
+         */
+        public function close(int $id, int $code = 1000, string $reason = ''): bool {}
+
+        /**
+         * Closes this process's pooled connection to the address (the next call
+         * opens a new one).
+         *
+         * @return void
+         */
+        public function disconnect(): void {}
+
+        /**
+         * Has the server send to every subscriber of a topic, except `$except` (0: none).
+         *
+         * @param string $topic
+         * @param string $data
+         * @param bool $binary
+         * @param int $except
+         * @return bool
+         */
+        public function publish(string $topic, string $data, bool $binary = false, int $except = 0): bool {}
+
+        /**
+         * Has the server send a text (valid UTF-8) or binary message. False if the
+         * connection is closed or unknown.
+         *
+         * @param int $id
+         * @param string $data
+         * @param bool $binary
+         * @return bool
+         */
+        public function send(int $id, string $data, bool $binary = false): bool {}
+
+        /**
+         * Has the server send to every connection bound to the user; returns how many.
+         *
+         * @param string $user
+         * @param string $data
+         * @param bool $binary
+         * @return int
+         */
+        public function sendToUser(string $user, string $data, bool $binary = false): int {}
+
+        /**
+         * The server's counters by name (`connections`, `accepted`, ...,
+         * `closed_by_peer`, ...), as the server reports them.
+         *
+         * @return array
+         */
+        public function stats(): array {}
+
+        /**
+         * Has the server add the connection to a topic.
+         *
+         * @param int $id
+         * @param string $topic
+         * @return bool
+         */
+        public function subscribe(int $id, string $topic): bool {}
+
+        /**
+         * Has the server remove the connection's user binding.
+         *
+         * @param int $id
+         * @return bool
+         */
+        public function unbindUser(int $id): bool {}
+
+        /**
+         * Has the server remove the connection from a topic.
+         *
+         * @param int $id
+         * @param string $topic
+         * @return bool
+         */
+        public function unsubscribe(int $id, string $topic): bool {}
+
+        /**
+         * The ids of the user's open connections.
+         *
+         * @param string $user
+         * @return array
+         */
+        public function userConnections(string $user): array {}
+    }
+
+    /**
      * A WebSocket server. The engine's I/O threads hold every connection (with
      * `'threads' => 0` there are none: the engine runs inside `run()` and `poll()`);
      * handlers run on the PHP thread inside `run()`, or events are taken with `poll()`.

@@ -6,10 +6,12 @@
 #![cfg_attr(windows, feature(abi_vectorcall))]
 
 mod callback;
+mod client;
 mod convert;
 mod exception;
 mod handshake;
 mod options;
+mod pool;
 mod run;
 mod server;
 mod signals;
@@ -46,4 +48,5 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .version(env!("CARGO_PKG_VERSION"))
         .info_function(info)
         .class::<server::Server>()
+        .class::<client::Client>()
 }

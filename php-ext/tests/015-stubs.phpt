@@ -5,26 +5,33 @@ switchboard
 --FILE--
 <?php
 $stub = file_get_contents(__DIR__ . '/../switchboard.stub.php');
-preg_match_all('/public function (\w+)\((.*)\)(?::\s*([^{\s]+))?\s*\{\}/', $stub, $m, PREG_SET_ORDER);
+// Each class's methods, keyed "Class::method".
 $fromStub = [];
-foreach ($m as $match) {
-    [, $name, $params] = $match;
-    $ret = $match[3] ?? '';
-    $fromStub[$name] = preg_replace('/\s+/', ' ', trim($params)) . ($ret ? ": $ret" : '');
+preg_match_all('/class (\w+) \{(.*?)\n    \}/s', $stub, $classes, PREG_SET_ORDER);
+foreach ($classes as [, $class, $body]) {
+    preg_match_all('/public function (\w+)\((.*)\)(?::\s*([^{\s]+))?\s*\{\}/', $body, $m, PREG_SET_ORDER);
+    foreach ($m as $match) {
+        [, $name, $params] = $match;
+        $ret = $match[3] ?? '';
+        $fromStub["$class::$name"] = preg_replace('/\s+/', ' ', trim($params)) . ($ret ? ": $ret" : '');
+    }
 }
 
 $fromExt = [];
-foreach ((new ReflectionClass(Switchboard\Server::class))->getMethods() as $method) {
-    $params = array_map(function (ReflectionParameter $p) {
-        $s = $p->getType() . ' $' . $p->getName();
-        if ($p->isDefaultValueAvailable()) {
-            $d = $p->getDefaultValue();
-            $s .= ' = ' . ($d === null ? 'null' : ($d === '' ? "''" : var_export($d, true)));
-        }
-        return $s;
-    }, $method->getParameters());
-    $ret = $method->hasReturnType() ? ': ' . $method->getReturnType() : '';
-    $fromExt[$method->getName()] = implode(', ', $params) . $ret;
+foreach ([Switchboard\Server::class, Switchboard\Client::class] as $class) {
+    foreach ((new ReflectionClass($class))->getMethods() as $method) {
+        $params = array_map(function (ReflectionParameter $p) {
+            $s = $p->getType() . ' $' . $p->getName();
+            if ($p->isDefaultValueAvailable()) {
+                $d = $p->getDefaultValue();
+                $s .= ' = ' . ($d === null ? 'null' : ($d === '' ? "''" : var_export($d, true)));
+            }
+            return $s;
+        }, $method->getParameters());
+        $ret = $method->hasReturnType() ? ': ' . $method->getReturnType() : '';
+        $short = substr($class, strlen('Switchboard\\'));
+        $fromExt["$short::" . $method->getName()] = implode(', ', $params) . $ret;
+    }
 }
 ksort($fromStub);
 ksort($fromExt);
@@ -39,4 +46,4 @@ echo count($fromExt), " methods checked\n";
 --EXPECT--
 bool(true)
 bool(true)
-24 methods checked
+38 methods checked

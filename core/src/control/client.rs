@@ -94,6 +94,17 @@ impl Client {
         self.conn.is_some()
     }
 
+    /// Changes the timeouts, for the next connect and for the open connection.
+    pub fn set_timeouts(&mut self, connect: Duration, io: Duration) {
+        self.options.connect_timeout = connect;
+        self.options.io_timeout = io;
+        if let Some(conn) = &self.conn {
+            if conn.set_timeouts(io).is_err() {
+                self.disconnect();
+            }
+        }
+    }
+
     /// Closes the connection, if any; the next call opens a new one.
     pub fn disconnect(&mut self) {
         self.conn = None;
