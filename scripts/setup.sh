@@ -18,7 +18,7 @@ log() { echo "setup: $*"; }
 hash_of() { cat "$@" | sha256sum | cut -c1-16; }
 
 # --- Debian packages -------------------------------------------------------------------------
-want=(php8.2-cli php8.2-dev libclang-dev valgrind pkg-config openssl)
+want=(php8.2-cli php8.2-dev php8.2-fpm libfcgi-bin libclang-dev valgrind pkg-config openssl)
 # the venv needs ensurepip; Debian's own python3 only has it with python3-venv
 if ! command -v "$PY" >/dev/null 2>&1; then
   want+=(python3 python3-venv)

@@ -309,6 +309,19 @@ async def per_loop(url):
         check(code == 1001, f"close code {code}")
 
 
+@scenario
+async def control_client(url):
+    """The C server's other half (test_client.c) drives this client through the control
+    socket only: each message must come exactly once, in order, then a close."""
+    async with dial(url, "/") as ws:
+        await expect(ws, "published")
+        await expect(ws, "to ann")
+        await expect(ws, "direct")
+        await expect(ws, b"\x00\xff")
+        code, reason = await closed(ws)
+        check((code, reason) == (4000, "bye"), f"close {code} {reason!r}")
+
+
 def main():
     if len(sys.argv) != 3 or sys.argv[1] not in SCENARIOS:
         sys.exit(f"usage: clients.py {{{','.join(SCENARIOS)}}} ws://HOST:PORT")
