@@ -118,6 +118,13 @@ SWITCHBOARD_EXT="$EXT" PHP="$PHP" timeout 600 .venv/bin/python "$HERE/e2e/run.py
 count_summary "$log" e2e "${PIPESTATUS[0]}"
 rm -f "$log"
 
+# --- PHP-FPM ---------------------------------------------------------------------------------
+say "PHP-FPM publishing through the control socket (php-ext/tests/fpm)"
+log="$(mktemp)"
+SWITCHBOARD_EXT="$EXT" PHP="$PHP" timeout 120 .venv/bin/python "$HERE/fpm/run.py" 2>&1 | tee "$log"
+count_summary "$log" fpm "${PIPESTATUS[0]}"
+rm -f "$log"
+
 # --- browser --------------------------------------------------------------------------------
 say "browser (headless chromium)"
 log="$(mktemp)"

@@ -1,0 +1,20 @@
+<?php
+// The PHP-FPM page: publishes through the control socket. Query: control=unix:..., do=publish
+// (topic, msg) | user (user, msg) | stats. Prints one line: the result or the exception.
+try {
+    $client = new Switchboard\Client($_GET['control'], ['timeout' => 5]);
+    switch ($_GET['do']) {
+        case 'publish':
+            echo var_export($client->publish($_GET['topic'], $_GET['msg']), true), "\n";
+            break;
+        case 'user':
+            echo $client->sendToUser($_GET['user'], $_GET['msg']), "\n";
+            break;
+        case 'stats':
+            $s = $client->stats();
+            echo "connections={$s['connections']} control_connections={$s['control_connections']} pid=", getmypid(), "\n";
+            break;
+    }
+} catch (Switchboard\Exception $e) {
+    echo 'Switchboard\Exception: ', $e->getMessage(), "\n";
+}
