@@ -2,7 +2,8 @@
 # The PHP extension's whole test suite: builds the extension (release), then runs
 #   1. the .phpt tests with PHP's run-tests.php,
 #   2. the end-to-end tests (PHP servers, Python `websockets` and Node `ws` clients),
-#   3. the headless Chromium test of the chat page,
+#   3. PHP-FPM publishing through the control socket (php-ext/tests/fpm),
+#   4. the headless Chromium test of the chat page,
 # each bounded in time. Ends with `N passed, N failed`; exits 1 on any failure.
 # A runner that exits non-zero, prints no summary or runs no test counts as a
 # failure, and so does every skipped .phpt test (SKIPIF, a missing extension).
