@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::*;
@@ -22,8 +22,8 @@ fn socket_path(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("sb-client-{}-{name}.sock", std::process::id()))
 }
 
-fn serve(handle: &Handle, path: &PathBuf) -> ControlServer {
-    let address = ControlAddress::Unix(path.clone());
+fn serve(handle: &Handle, path: &Path) -> ControlServer {
+    let address = ControlAddress::Unix(path.to_path_buf());
     ControlServer::start(handle.clone(), &address, ControlOptions::default()).unwrap()
 }
 
