@@ -6,5 +6,8 @@
 //! that other languages can speak it.
 
 pub mod address;
+pub mod hub;
+pub(crate) mod outbox;
 pub mod server;
 pub mod wire;
+pub mod worker;
