@@ -239,7 +239,11 @@ fn a_rolling_restart_of_the_pool_loses_no_client_and_no_message() {
         );
     }
     std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(operator.stat("connections"), CLIENTS as u64, "no client was closed");
+    assert_eq!(
+        operator.stat("connections"),
+        CLIENTS as u64,
+        "no client was closed"
+    );
     stop.store(true, Ordering::Relaxed);
     let mut total = 0;
     for client in clients {
