@@ -39,4 +39,4 @@ echo count($fromExt), " methods checked\n";
 --EXPECT--
 bool(true)
 bool(true)
-24 methods checked
+25 methods checked
