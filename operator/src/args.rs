@@ -15,6 +15,7 @@ pub const USAGE: &str =
 [--handshake-timeout SECS] [--idle-timeout SECS] [--ping-interval SECS] [--close-timeout SECS] \
 [--subprotocol NAME]... [--allow-origin PATTERN]... [--static-dir DIR] \
 [--tls-cert FILE --tls-key FILE] [--event-queue-bytes BYTES] \
+[--http-publish IP:PORT --http-key KEY] \
 (ADDR: IP:PORT, or tls://IP:PORT; default 127.0.0.1:9001)";
 
 /// What the command line asks for.
@@ -23,6 +24,8 @@ pub struct Args {
     pub control: ControlAddress,
     pub secret: Option<String>,
     pub backlog: BacklogLimits,
+    /// `POST /publish` on this address, with this bearer key.
+    pub http_publish: Option<(String, String)>,
 }
 
 pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -30,6 +33,8 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut control = None;
     let mut secret = std::env::var("SWITCHBOARD_CONTROL_SECRET").ok();
     let mut backlog = BacklogLimits::default();
+    let mut http_publish = None;
+    let mut http_key = std::env::var("SWITCHBOARD_HTTP_KEY").ok();
     let mut listen = false;
     let (mut cert, mut key) = (None::<PathBuf>, None::<PathBuf>);
     while let Some(flag) = args.next() {
@@ -48,6 +53,8 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
                 control = Some(ControlAddress::parse(v).map_err(|e| format!("--control: {e}"))?)
             }
             "--control-secret" => secret = Some(value),
+            "--http-publish" => http_publish = Some(value),
+            "--http-key" => http_key = Some(value),
             "--backlog-bytes" => backlog.bytes = number(&flag, v)?,
             "--backlog-seconds" => backlog.age = seconds(&flag, v)?,
             "--listen" => {
@@ -110,11 +117,20 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             .map_err(|e| e.to_string())?;
     }
     let control = control.ok_or("--control is required: where workers and clients attach")?;
+    let http_key = http_key.filter(|k| !k.is_empty());
+    let http_publish = match (http_publish, http_key) {
+        (Some(addr), Some(key)) => Some((addr, key)),
+        (Some(_), None) => {
+            return Err("--http-publish needs --http-key (or SWITCHBOARD_HTTP_KEY)".into())
+        }
+        (None, _) => None,
+    };
     Ok(Args {
         config,
         control,
         secret: secret.filter(|s| !s.is_empty()),
         backlog,
+        http_publish,
     })
 }
 

@@ -8,6 +8,7 @@
 //! the TLS certificate and key again.
 
 mod args;
+mod http_publish;
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -48,9 +49,30 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let http = match &args.http_publish {
+        Some((addr, _)) => match http_publish::bind(addr) {
+            Ok(bound) => Some(bound),
+            Err(e) => {
+                eprintln!("switchboard: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        None => None,
+    };
     let addrs: Vec<String> = server.local_addrs().iter().map(|a| a.to_string()).collect();
     println!("listening on {}", addrs.join(" "));
     println!("control on {}", control.address());
+    if let (Some((listener, local)), Some((_, key))) = (http, args.http_publish) {
+        println!("http publish on {local}");
+        let handle = handle.clone();
+        let started = std::thread::Builder::new()
+            .name("switchboard-http".into())
+            .spawn(move || http_publish::serve(listener, handle, key));
+        if let Err(e) = started {
+            eprintln!("switchboard: starting the HTTP publish endpoint: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     while !STOP.load(Ordering::Relaxed) {
         if RELOAD.swap(false, Ordering::Relaxed) {
             match handle.reload_tls() {
