@@ -268,6 +268,12 @@ fn a_worker_that_vanishes_hands_its_connections_over_with_user_and_topics() {
     ann.send(OpCode::Text, b"one");
     assert_eq!(ann.recv_data().text(), "one");
     first.vanish();
+    // (What a vanished worker was sent is lost: wait until the operator knows.)
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while operator.stat("workers") > 0 {
+        assert!(Instant::now() < deadline, "the vanished worker is still attached");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     // Without a worker the message waits; the next worker gets it, in order.
     ann.send(OpCode::Text, b"two");
     let _second = EchoWorker::start(&operator.address, seen.clone());
