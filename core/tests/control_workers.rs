@@ -271,7 +271,10 @@ fn a_worker_that_vanishes_hands_its_connections_over_with_user_and_topics() {
     // (What a vanished worker was sent is lost: wait until the operator knows.)
     let deadline = Instant::now() + Duration::from_secs(5);
     while operator.stat("workers") > 0 {
-        assert!(Instant::now() < deadline, "the vanished worker is still attached");
+        assert!(
+            Instant::now() < deadline,
+            "the vanished worker is still attached"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
     // Without a worker the message waits; the next worker gets it, in order.

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
+use switchboard::control::server::same_secret;
 use switchboard::http::{http_response, RequestParser};
 use switchboard::server::{ConnId, Handle, MessageKind};
 
@@ -97,7 +98,7 @@ fn read_request(
     let bearer = request
         .header("authorization")
         .and_then(|v| v.strip_prefix("Bearer "));
-    if !bearer.is_some_and(|given| same(given.as_bytes(), key.as_bytes())) {
+    if !bearer.is_some_and(|given| same_secret(given.as_bytes(), key.as_bytes())) {
         return Err((401, "a valid Authorization: Bearer key is required".into()));
     }
     let length: usize = request
@@ -187,13 +188,4 @@ fn answer(stream: &mut TcpStream, status: u16, body: &Value) {
         ("Connection", "close"),
     ];
     let _ = stream.write_all(&http_response(status, &headers, body.as_bytes()));
-}
-
-/// Compares in time independent of where the keys differ.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = a.len() ^ b.len();
-    for (i, x) in a.iter().enumerate() {
-        diff |= usize::from(x ^ b.get(i).copied().unwrap_or(!x));
-    }
-    diff == 0
 }
