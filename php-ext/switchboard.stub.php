@@ -194,6 +194,19 @@ namespace Switchboard {
         public function accept(int $id, ?array $options = null): bool {}
 
         /**
+         * A file descriptor that is readable while `poll()` has work (events
+         * waiting; with `'threads' => 0`, also sockets to read), for programs with
+         * their own event loop: `$events = fopen('php://fd/' . $server->eventFd(), 'r');`
+         * then `stream_select()` on it, or Revolt's `EventLoop::onReadable($events, ...)`,
+         * and call `poll(0)` when it is readable (and at least every 50 ms with
+         * `'threads' => 0`, so that pings and timeouts run). The descriptor belongs to
+         * the server: `php://fd/` opens a duplicate, which the stream may close.
+         *
+         * @return int
+         */
+        public function eventFd(): int {}
+
+        /**
          * The addresses listened on, as "IP:port" (with the real port for port 0).
          *
          * @return array
@@ -251,7 +264,7 @@ namespace Switchboard {
 
         /**
          * Calls `$callback(int $timer)` every `$seconds` (at least 0.001) while
-         * `run()` runs; returns the timer id.
+         * `run()` or `poll()` runs; returns the timer id.
          *
          * @param float $seconds
          * @param callable $callback
@@ -288,7 +301,7 @@ namespace Switchboard {
          * `close` (`id`, `code`, `reason`, `clean`) or `handshake` (`id`, `request`).
          * Waits up to `$timeout_ms` for the first (-1: until one arrives or the server
          * stops); returns early, possibly empty, after a pcntl signal handler ran.
-         * Timers do not fire here. With `'threads' => 0`, clients are read and
+         * Timers that are due fire here too, as under `run()`. With `'threads' => 0`, clients are read and
          * written only inside `poll()` (sends go out at the next call): call it
          * regularly.
          *

@@ -152,8 +152,13 @@ pub fn shutdown(state: &State, mut dispatch_events: bool) {
     }
 }
 
-/// Fires the timers due now.
+/// Fires the timers due now. Under `run()`, handshakes a timer accepted are
+/// opened at once; `poll()` returns them as events instead.
 fn fire_timers(state: &State) -> Flow {
+    fire_timers_then(state, true)
+}
+
+fn fire_timers_then(state: &State, open: bool) -> Flow {
     let now = Instant::now();
     loop {
         let due = state.timers.borrow_mut().take_due(now);
@@ -164,7 +169,7 @@ fn fire_timers(state: &State) -> Flow {
         if finish(state, result, "timer", None) == Flow::Exit {
             return Flow::Exit;
         }
-        if open_accepted(state) == Flow::Exit {
+        if open && open_accepted(state) == Flow::Exit {
             return Flow::Exit;
         }
     }
@@ -380,8 +385,25 @@ pub fn poll(state: &State, timeout_ms: i64, max: i64) -> PhpResult<ZBox<ZendHash
         .and_then(|ms| Instant::now().checked_add(Duration::from_millis(ms)));
     let mut batch = Vec::new();
     loop {
+        // Timers fire here as under `run()`; an `exit()` in one ends the call.
+        if fire_timers_then(state, false) == Flow::Exit || callback::exception_pending() {
+            return Ok(out);
+        }
+        // A timer may have accepted handshakes: their opens come first.
+        while out.len() < max {
+            let next = state.handshakes.borrow_mut().take_accepted();
+            let Some((id, request)) = next else { break };
+            let _ = out.push(convert::accepted(id, request));
+        }
+        if !out.is_empty() {
+            return Ok(out);
+        }
+        let timer = state.timers.borrow().next_due();
         let slice = deadline.map_or(SLICE, |d| {
             d.saturating_duration_since(Instant::now()).min(SLICE)
+        });
+        let slice = timer.map_or(slice, |due| {
+            due.saturating_duration_since(Instant::now()).min(slice)
         });
         state.handle.wait(&mut batch, max, Some(slice));
         if !batch.is_empty() || state.handle.is_finished() {

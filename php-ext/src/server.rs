@@ -83,6 +83,7 @@ impl Server {
             // Replacing the state would free it under a running `run()`.
             return Err(error("the server is already constructed"));
         }
+        refuse_web_sapi()?;
         let options = options::parse(options).map_err(error)?;
         let server =
             signals::with_signals_blocked(|| switchboard::server::Server::start(&options.config))
@@ -158,7 +159,7 @@ impl Server {
     /// `close` (`id`, `code`, `reason`, `clean`) or `handshake` (`id`, `request`).
     /// Waits up to `$timeout_ms` for the first (-1: until one arrives or the server
     /// stops); returns early, possibly empty, after a pcntl signal handler ran.
-    /// Timers do not fire here. With `'threads' => 0`, clients are read and
+    /// Timers that are due fire here too, as under `run()`. With `'threads' => 0`, clients are read and
     /// written only inside `poll()` (sends go out at the next call): call it
     /// regularly.
     #[php(defaults(timeout_ms = -1, max = 1024))]
@@ -307,6 +308,17 @@ impl Server {
         convert::stats(&self.state.handle.stats())
     }
 
+    /// A file descriptor that is readable while `poll()` has work (events
+    /// waiting; with `'threads' => 0`, also sockets to read), for programs with
+    /// their own event loop: `$events = fopen('php://fd/' . $server->eventFd(), 'r');`
+    /// then `stream_select()` on it, or Revolt's `EventLoop::onReadable($events, ...)`,
+    /// and call `poll(0)` when it is readable (and at least every 50 ms with
+    /// `'threads' => 0`, so that pings and timeouts run). The descriptor belongs to
+    /// the server: `php://fd/` opens a duplicate, which the stream may close.
+    pub fn event_fd(&self) -> i64 {
+        i64::from(self.state.handle.event_fd())
+    }
+
     /// The addresses listened on, as "IP:port" (with the real port for port 0).
     pub fn addresses(&self) -> Vec<String> {
         self.state
@@ -318,7 +330,7 @@ impl Server {
     }
 
     /// Calls `$callback(int $timer)` every `$seconds` (at least 0.001) while
-    /// `run()` runs; returns the timer id.
+    /// `run()` or `poll()` runs; returns the timer id.
     pub fn every(&self, seconds: f64, callback: Callback) -> PhpResult<i64> {
         let delay = timers::delay(seconds, true).ok_or_else(|| {
             error(format!(
@@ -343,4 +355,32 @@ impl Server {
         let removed = self.state.timers.borrow_mut().cancel(timer);
         removed.is_some()
     }
+}
+
+/// A `Server` started by a web request (PHP-FPM, CGI, Apache's module) would
+/// take clients from the real server (with `reuse_port`) or fail to bind, and
+/// drop its clients with 1001 when the request ends: refuse it, and say what
+/// to use instead.
+fn refuse_web_sapi() -> PhpResult<()> {
+    let sapi = ext_php_rs::zend::SapiModule::get();
+    let name = if sapi.name.is_null() {
+        String::new()
+    } else {
+        // SAFETY: the SAPI's name is a NUL-terminated string that lives as long as the process.
+        unsafe { std::ffi::CStr::from_ptr(sapi.name) }
+            .to_string_lossy()
+            .into_owned()
+    };
+    drop(sapi);
+    if matches!(
+        name.as_str(),
+        "fpm-fcgi" | "cgi-fcgi" | "apache2handler" | "litespeed"
+    ) {
+        return Err(error(format!(
+            "Switchboard\\Server cannot run inside a web request ({name}): it would take clients \
+             from the running server and drop them when the request ends. Publish to the \
+             running server with Switchboard\\Client instead (docs/deploy.md)"
+        )));
+    }
+    Ok(())
 }

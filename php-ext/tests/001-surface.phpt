@@ -55,6 +55,7 @@ reject(int $id, int $status = 403, string $body = ''): bool
 info(int $id): ?array
 reloadTls(): void
 stats(): array
+eventFd(): int
 addresses(): array
 every(float $seconds, callable $callback): int
 after(float $seconds, callable $callback): int

@@ -46,4 +46,4 @@ echo count($fromExt), " methods checked\n";
 --EXPECT--
 bool(true)
 bool(true)
-38 methods checked
+39 methods checked

@@ -7,5 +7,8 @@
 
 pub mod address;
 pub mod client;
+pub mod hub;
+pub(crate) mod outbox;
 pub mod server;
 pub mod wire;
+pub mod worker;

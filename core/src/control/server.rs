@@ -14,10 +14,15 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
 use crate::api::error::Error;
+use crate::api::handle::Accept;
 use crate::api::handle::Handle;
 use crate::bridge::id::ConnId;
 use crate::control::address::{ControlAddress, Stream};
-use crate::control::wire::{decode_request, encode_reply, ErrorCode, Reply, Request, Role};
+use crate::control::hub::{BacklogLimits, Hub};
+use crate::control::outbox::Outbox;
+use crate::control::wire::{
+    decode_request, encode_reply, ErrorCode, Reply, Request, Role, WorkerOpen,
+};
 
 /// How a control socket is served.
 #[derive(Debug, Clone)]
@@ -26,6 +31,10 @@ pub struct ControlOptions {
     pub secret: Option<String>,
     /// Control connections served at once; more are refused with "busy".
     pub max_connections: usize,
+    /// Workers may attach and handle the connections' events, which this
+    /// control server then takes from the server (so nothing else may): how
+    /// much waits while no worker takes it. `None`: clients only.
+    pub workers: Option<BacklogLimits>,
 }
 
 impl Default for ControlOptions {
@@ -33,9 +42,13 @@ impl Default for ControlOptions {
         ControlOptions {
             secret: None,
             max_connections: MAX_CONNECTIONS,
+            workers: None,
         }
     }
 }
+
+/// Bytes waiting for one worker beyond which the dispatcher waits for it.
+const OUTBOX_LIMIT: usize = 16 << 20;
 
 /// The default bound on control connections served at once.
 pub const MAX_CONNECTIONS: usize = 1024;
@@ -51,6 +64,8 @@ pub struct ControlServer {
     inner: Arc<Inner>,
     address: ControlAddress,
     acceptor: Option<JoinHandle<()>>,
+    /// Takes the server's events for the workers, when they may attach.
+    dispatcher: Option<JoinHandle<()>>,
     /// The socket file we created, removed at stop.
     path: Option<PathBuf>,
 }
@@ -65,6 +80,9 @@ struct Inner {
     conns: Mutex<Vec<Open>>,
     /// Quiet commands that failed (they get no reply).
     quiet_failures: AtomicU64,
+    /// The workers and who handles which connection, when workers may attach.
+    hub: Option<Arc<Hub>>,
+    next_worker: AtomicU64,
 }
 
 struct Open {
@@ -95,7 +113,12 @@ impl ControlServer {
             Listener::Unix(_) => address.clone(),
         };
         let max_frame = handle.max_message_size().saturating_add(FRAME_OVERHEAD);
+        let hub = options
+            .workers
+            .map(|limits| Arc::new(Hub::new(handle.clone(), limits)));
         let inner = Arc::new(Inner {
+            hub,
+            next_worker: AtomicU64::new(1),
             handle,
             options,
             max_frame,
@@ -110,10 +133,22 @@ impl ControlServer {
                 .spawn(move || accept_loop(&inner, listener))
                 .map_err(|e| Error::io("starting the control socket's thread", e))?
         };
+        let dispatcher = match &inner.hub {
+            Some(hub) => {
+                let (inner, hub) = (inner.clone(), hub.clone());
+                let thread = std::thread::Builder::new()
+                    .name("switchboard-dispatch".into())
+                    .spawn(move || dispatch(&inner, &hub))
+                    .map_err(|e| Error::io("starting the dispatcher's thread", e))?;
+                Some(thread)
+            }
+            None => None,
+        };
         Ok(ControlServer {
             inner,
             address,
             acceptor: Some(acceptor),
+            dispatcher,
             path,
         })
     }
@@ -139,6 +174,9 @@ impl ControlServer {
         };
         if let Some(acceptor) = self.acceptor.take() {
             let _ = acceptor.join();
+        }
+        if let Some(dispatcher) = self.dispatcher.take() {
+            let _ = dispatcher.join();
         }
         let open = std::mem::take(&mut *self.inner.lock_conns());
         for conn in &open {
@@ -268,32 +306,47 @@ fn refuse(stream: &mut Stream, code: ErrorCode, message: &str) {
 fn serve(inner: &Inner, mut stream: Stream) {
     let mut input: Vec<u8> = Vec::new();
     let mut out = Vec::new();
-    let mut hello = false;
+    let mut peer: Option<Peer> = None;
     let mut chunk = vec![0u8; 64 * 1024];
     loop {
         let n = match stream.read(&mut chunk) {
-            Ok(0) | Err(_) => return,
+            Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
         input.extend_from_slice(&chunk[..n]);
         let mut at = 0;
         let ended = loop {
-            let max = if hello { inner.max_frame } else { MAX_HELLO };
+            let max = if peer.is_some() {
+                inner.max_frame
+            } else {
+                MAX_HELLO
+            };
             match decode_request(&input[at..], max) {
                 Ok(Some((request, quiet, used))) => {
                     at += used;
-                    if !hello {
-                        match check_hello(inner, &request) {
-                            Ok(()) => hello = true,
+                    let Some(who) = &peer else {
+                        match hello(inner, &request, &stream) {
+                            Ok(Peer::Client) => {
+                                encode_reply(&Reply::Ok { count: 0 }, &mut out);
+                                peer = Some(Peer::Client);
+                            }
+                            Ok(worker) => peer = Some(worker), // answered in its outbox
                             Err(message) => {
                                 refuse(&mut stream, ErrorCode::Unauthorized, &message);
                                 return;
                             }
                         }
-                        encode_reply(&Reply::Ok { count: 0 }, &mut out);
                         continue;
-                    }
-                    let reply = execute(inner, request);
+                    };
+                    let reply = match (who, request) {
+                        (Peer::Worker(key, _), Request::Detach) => {
+                            if let Some(hub) = &inner.hub {
+                                hub.detach(*key);
+                            }
+                            continue; // answered by the Detached marker
+                        }
+                        (_, request) => execute(inner, request),
+                    };
                     if !quiet {
                         encode_reply(&reply, &mut out);
                     } else if matches!(reply, Reply::Error { .. }) {
@@ -312,12 +365,72 @@ fn serve(inner: &Inner, mut stream: Stream) {
             }
         };
         input.drain(..at);
-        if !out.is_empty() && write_out(&mut stream, &mut out).is_err() {
-            return;
+        if !out.is_empty() {
+            let written = match &peer {
+                // A worker's replies share the stream of its events.
+                Some(Peer::Worker(_, outbox)) => outbox.push(|o| o.append(&mut out)),
+                _ => write_out(&mut stream, &mut out).is_ok(),
+            };
+            if !written {
+                break;
+            }
         }
         if ended {
             stream.shutdown();
-            return;
+            break;
+        }
+    }
+    if let (Some(Peer::Worker(key, outbox)), Some(hub)) = (&peer, &inner.hub) {
+        hub.gone(*key);
+        outbox.close();
+    }
+}
+
+/// Who is on a control connection, once it said hello.
+enum Peer {
+    Client,
+    /// Its key in the hub, and what it is sent.
+    Worker(u64, Arc<Outbox>),
+}
+
+/// Checks the first frame; a worker is attached to the hub.
+fn hello(inner: &Inner, request: &Request, stream: &Stream) -> Result<Peer, String> {
+    check_hello(inner, request)?;
+    let Request::Hello {
+        role: Role::Worker, ..
+    } = request
+    else {
+        return Ok(Peer::Client);
+    };
+    let Some(hub) = &inner.hub else {
+        return Err("this server takes no workers".into());
+    };
+    let writer = stream
+        .try_clone()
+        .map_err(|e| format!("cannot serve the worker: {e}"))?;
+    let outbox = Outbox::start(writer).map_err(|e| format!("cannot serve the worker: {e}"))?;
+    let key = inner.next_worker.fetch_add(1, Ordering::Relaxed);
+    // The hello's answer goes first: attaching may send events at once.
+    outbox.push(|o| encode_reply(&Reply::Ok { count: 0 }, o));
+    hub.attach(key, outbox.clone());
+    Ok(Peer::Worker(key, outbox))
+}
+
+/// Takes the server's events and hands them to the workers, waiting for a
+/// worker that does not read (the server then stops reading its clients).
+fn dispatch(inner: &Inner, hub: &Hub) {
+    let mut events = Vec::new();
+    while !inner.stopping.load(Ordering::Acquire) && !inner.handle.is_finished() {
+        inner.handle.wait(
+            &mut events,
+            1024,
+            Some(std::time::Duration::from_millis(100)),
+        );
+        hub.route(&mut events);
+        for outbox in hub.outboxes() {
+            if outbox.backlog() > OUTBOX_LIMIT {
+                outbox.wait_below(OUTBOX_LIMIT / 2, std::time::Duration::from_millis(100));
+            }
         }
     }
 }
@@ -329,20 +442,20 @@ fn write_out(stream: &mut Stream, out: &mut Vec<u8>) -> io::Result<()> {
 }
 
 fn check_hello(inner: &Inner, request: &Request) -> Result<(), String> {
-    let Request::Hello { role, secret } = request else {
+    let Request::Hello { secret, .. } = request else {
         return Err("the first frame must be HELLO".into());
     };
-    if *role != Role::Client {
-        return Err("this server serves clients only".into());
-    }
     match &inner.options.secret {
-        Some(want) if !same(want.as_bytes(), secret.as_bytes()) => Err("wrong secret".into()),
+        Some(want) if !same_secret(want.as_bytes(), secret.as_bytes()) => {
+            Err("wrong secret".into())
+        }
         _ => Ok(()),
     }
 }
 
-/// Compares in time independent of where the secrets differ.
-fn same(a: &[u8], b: &[u8]) -> bool {
+/// Compares secrets in time independent of where they differ (also used by
+/// the operator's HTTP endpoint for its key).
+pub fn same_secret(a: &[u8], b: &[u8]) -> bool {
     let mut diff = a.len() ^ b.len();
     for (i, x) in a.iter().enumerate() {
         diff |= usize::from(x ^ b.get(i).copied().unwrap_or(!x));
@@ -350,17 +463,23 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     diff == 0
 }
 
-/// Runs one command against the server.
+/// Runs one command against the server, noting for the hub what a resumed
+/// connection must carry (user, topics, whether its handshake still waits).
 fn execute(inner: &Inner, request: Request) -> Reply {
     let handle = &inner.handle;
+    let note = |id: u64, change: &dyn Fn(&mut WorkerOpen)| {
+        if let Some(hub) = &inner.hub {
+            hub.note(id, change);
+        }
+    };
     let id = ConnId::from_u64;
     let except = |raw: u64| (raw != 0).then(|| ConnId::from_u64(raw));
     let done = |result: Result<(), Error>| result.map(|()| 0);
     let result = match request {
-        Request::Hello { .. } => {
+        Request::Hello { .. } | Request::Detach => {
             return Reply::Error {
                 code: ErrorCode::BadFrame,
-                message: "HELLO comes once, first".into(),
+                message: "HELLO comes once, first; DETACH is for workers".into(),
             }
         }
         Request::Send { id: to, kind, data } => done(handle.send_owned(id(to), kind, data)),
@@ -383,10 +502,59 @@ fn execute(inner: &Inner, request: Request) -> Reply {
             code,
             reason,
         } => done(handle.close(id(to), code, &reason)),
-        Request::Subscribe { id: to, topic } => done(handle.subscribe(id(to), &topic)),
-        Request::Unsubscribe { id: to, topic } => done(handle.unsubscribe(id(to), &topic)),
-        Request::BindUser { id: to, user } => done(handle.bind_user(id(to), &user)),
-        Request::UnbindUser { id: to } => done(handle.unbind_user(id(to))),
+        Request::Subscribe { id: to, topic } => {
+            let result = handle.subscribe(id(to), &topic);
+            if result.is_ok() {
+                note(to, &|o| {
+                    if !o.topics.contains(&topic) {
+                        o.topics.push(topic.clone());
+                    }
+                });
+            }
+            done(result)
+        }
+        Request::Unsubscribe { id: to, topic } => {
+            note(to, &|o| o.topics.retain(|t| *t != topic));
+            done(handle.unsubscribe(id(to), &topic))
+        }
+        Request::BindUser { id: to, user } => {
+            let result = handle.bind_user(id(to), &user);
+            if result.is_ok() {
+                note(to, &|o| o.user = Some(user.clone()));
+            }
+            done(result)
+        }
+        Request::UnbindUser { id: to } => {
+            note(to, &|o| o.user = None);
+            done(handle.unbind_user(id(to)))
+        }
+        Request::Accept {
+            id: to,
+            subprotocol,
+            headers,
+            user,
+        } => {
+            let accept = Accept {
+                subprotocol,
+                headers,
+                user: user.clone(),
+            };
+            let result = handle.accept(id(to), accept);
+            if result.is_ok() {
+                note(to, &|o| {
+                    o.pending = false;
+                    if user.is_some() {
+                        o.user = user.clone();
+                    }
+                });
+            }
+            done(result)
+        }
+        Request::Reject {
+            id: to,
+            status,
+            body,
+        } => done(handle.reject(id(to), status, &body)),
         Request::UserConnections { user } => {
             let ids = handle.user_connections(&user);
             return Reply::Ids(ids.into_iter().map(ConnId::as_u64).collect());
@@ -417,7 +585,7 @@ fn stats(inner: &Inner) -> Vec<(String, u64)> {
     let open = |c: &&Open| !c.thread.as_ref().is_some_and(JoinHandle::is_finished);
     let control_connections = inner.lock_conns().iter().filter(open).count() as u64;
     let c = s.closed_by;
-    [
+    let server = [
         ("connections", s.connections),
         ("accepted", s.accepted),
         ("handshakes_failed", s.handshakes_failed),
@@ -438,8 +606,21 @@ fn stats(inner: &Inner) -> Vec<(String, u64)> {
             "control_quiet_failures",
             inner.quiet_failures.load(Ordering::Relaxed),
         ),
-    ]
-    .into_iter()
-    .map(|(name, value)| (name.to_string(), value))
-    .collect()
+    ];
+    let mut stats: Vec<(String, u64)> = server
+        .into_iter()
+        .map(|(name, value)| (name.to_string(), value))
+        .collect();
+    if let Some(hub) = &inner.hub {
+        let h = hub.stats();
+        for (name, value) in [
+            ("workers", h.workers),
+            ("backlog_events", h.backlog_events),
+            ("backlog_bytes", h.backlog_bytes),
+            ("backlog_refused", h.refused),
+        ] {
+            stats.push((name.to_string(), value));
+        }
+    }
+    stats
 }

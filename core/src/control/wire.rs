@@ -20,6 +20,8 @@ pub const QUIET: u8 = 0x40;
 pub enum Role {
     /// Sends commands (publish, send...) and reads their replies.
     Client = 1,
+    /// Also handles connections: receives their events (see `ToWorker`).
+    Worker = 2,
 }
 
 /// A command to the operator.
@@ -76,6 +78,59 @@ pub enum Request {
         user: String,
     },
     Stats,
+    /// Worker: send me no more events; `Detached` marks the last one.
+    Detach,
+    /// Worker: completes a pending handshake (see `Handle::accept`).
+    Accept {
+        id: u64,
+        subprotocol: Option<String>,
+        headers: Vec<(String, String)>,
+        user: Option<String>,
+    },
+    /// Worker: refuses a pending handshake with an HTTP status.
+    Reject {
+        id: u64,
+        status: u16,
+        body: String,
+    },
+}
+
+/// What the operator sends a worker: events of the connections it handles,
+/// and the replies to its commands, in one stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ToWorker {
+    Reply(Reply),
+    Open(WorkerOpen),
+    Message {
+        id: u64,
+        kind: MessageKind,
+        data: Vec<u8>,
+    },
+    Close {
+        id: u64,
+        code: u16,
+        reason: String,
+        clean: bool,
+    },
+    /// After `Detach`: no event follows.
+    Detached,
+}
+
+/// A connection handed to a worker: new (its handshake just completed, or
+/// waits for `Accept` when `pending`), or `resumed` from a worker that left,
+/// with the user and topics it had.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct WorkerOpen {
+    pub id: u64,
+    pub peer: String,
+    pub path: String,
+    pub query: String,
+    pub headers: Vec<(String, String)>,
+    pub subprotocol: Option<String>,
+    pub pending: bool,
+    pub resumed: bool,
+    pub user: Option<String>,
+    pub topics: Vec<String>,
 }
 
 /// The operator's answer to one command, in the order of the commands.
@@ -152,10 +207,17 @@ mod types {
     pub const UNBIND_USER: u8 = 0x18;
     pub const USER_CONNECTIONS: u8 = 0x19;
     pub const STATS: u8 = 0x1a;
+    pub const DETACH: u8 = 0x20;
+    pub const ACCEPT: u8 = 0x21;
+    pub const REJECT: u8 = 0x22;
     pub const OK: u8 = 0x80;
     pub const IDS: u8 = 0x81;
     pub const STATS_REPLY: u8 = 0x82;
     pub const ERROR: u8 = 0x8f;
+    pub const EVENT_OPEN: u8 = 0x90;
+    pub const EVENT_MESSAGE: u8 = 0x91;
+    pub const EVENT_CLOSE: u8 = 0x92;
+    pub const DETACHED: u8 = 0x93;
 }
 
 /// Appends `request` as one frame (with `quiet`, the operator sends no reply).
@@ -209,8 +271,124 @@ pub fn encode_request(request: &Request, quiet: bool, out: &mut Vec<u8>) {
         Request::Stats => {
             w.u8(STATS);
         }
+        Request::Detach => {
+            w.u8(DETACH | q);
+        }
+        Request::Accept {
+            id,
+            subprotocol,
+            headers,
+            user,
+        } => {
+            w.u8(ACCEPT | q)
+                .u64(*id)
+                .text(subprotocol.as_deref().unwrap_or(""));
+            w.pairs(headers).text(user.as_deref().unwrap_or(""));
+        }
+        Request::Reject { id, status, body } => {
+            w.u8(REJECT | q).u64(*id).u16(*status).text(body);
+        }
     }
     w.finish();
+}
+
+/// Appends an event (or the end marker) for a worker as one frame; replies
+/// are written with `encode_reply`.
+pub fn encode_to_worker(frame: &ToWorker, out: &mut Vec<u8>) {
+    use types::*;
+    if let ToWorker::Reply(reply) = frame {
+        return encode_reply(reply, out);
+    }
+    let mut w = Writer::start(out);
+    match frame {
+        ToWorker::Reply(_) => {}
+        ToWorker::Open(open) => {
+            let flags = u8::from(open.pending) | u8::from(open.resumed) << 1;
+            w.u8(EVENT_OPEN)
+                .u64(open.id)
+                .text(&open.peer)
+                .text(&open.path);
+            w.text(&open.query).pairs(&open.headers);
+            w.text(open.subprotocol.as_deref().unwrap_or("")).u8(flags);
+            w.text(open.user.as_deref().unwrap_or(""))
+                .u32(open.topics.len() as u32);
+            for topic in &open.topics {
+                w.text(topic);
+            }
+        }
+        ToWorker::Message { id, kind, data } => {
+            w.u8(EVENT_MESSAGE).u64(*id).kind(*kind).bytes(data);
+        }
+        ToWorker::Close {
+            id,
+            code,
+            reason,
+            clean,
+        } => {
+            w.u8(EVENT_CLOSE)
+                .u64(*id)
+                .u16(*code)
+                .text(reason)
+                .u8(u8::from(*clean));
+        }
+        ToWorker::Detached => {
+            w.u8(DETACHED);
+        }
+    }
+    w.finish();
+}
+
+/// Decodes what the operator sent a worker, as `decode_request` does.
+pub fn decode_to_worker(input: &[u8], max: usize) -> Result<Option<(ToWorker, usize)>, WireError> {
+    use types::*;
+    let Some((body, used)) = frame(input, max)? else {
+        return Ok(None);
+    };
+    let ty = *body
+        .first()
+        .ok_or_else(|| WireError("an empty frame".into()))?;
+    if ty < EVENT_OPEN {
+        return Ok(decode_reply(input, max)?.map(|(reply, used)| (ToWorker::Reply(reply), used)));
+    }
+    let mut r = Reader(&body[1..]);
+    let frame = match ty {
+        EVENT_OPEN => {
+            let (id, peer, path, query) = (r.u64()?, r.text()?, r.text()?, r.text()?);
+            let headers = r.pairs()?;
+            let subprotocol = r.optional_text()?;
+            let flags = r.u8()?;
+            let user = r.optional_text()?;
+            let n = r.count(4)?;
+            let topics = (0..n).map(|_| r.text()).collect::<Result<_, _>>()?;
+            ToWorker::Open(WorkerOpen {
+                id,
+                peer,
+                path,
+                query,
+                headers,
+                subprotocol,
+                pending: flags & 1 != 0,
+                resumed: flags & 2 != 0,
+                user,
+                topics,
+            })
+        }
+        EVENT_MESSAGE => ToWorker::Message {
+            id: r.u64()?,
+            kind: r.kind()?,
+            data: r.bytes()?,
+        },
+        EVENT_CLOSE => ToWorker::Close {
+            id: r.u64()?,
+            code: r.u16()?,
+            reason: r.text()?,
+            clean: r.u8()? != 0,
+        },
+        DETACHED => ToWorker::Detached,
+        other => return Err(WireError(format!("unknown event type 0x{other:02x}"))),
+    };
+    r.end()?;
+    Ok(Some((frame, used)))
 }
 
 /// Appends `reply` as one frame.
@@ -262,6 +440,7 @@ pub fn decode_request(
             }
             let role = match r.u8()? {
                 1 => Role::Client,
+                2 => Role::Worker,
                 other => return Err(WireError(format!("unknown role {other}"))),
             };
             Request::Hello {
@@ -310,6 +489,18 @@ pub fn decode_request(
         UNBIND_USER => Request::UnbindUser { id: r.u64()? },
         USER_CONNECTIONS => Request::UserConnections { user: r.text()? },
         STATS => Request::Stats,
+        DETACH => Request::Detach,
+        ACCEPT => Request::Accept {
+            id: r.u64()?,
+            subprotocol: r.optional_text()?,
+            headers: r.pairs()?,
+            user: r.optional_text()?,
+        },
+        REJECT => Request::Reject {
+            id: r.u64()?,
+            status: r.u16()?,
+            body: r.text()?,
+        },
         other => return Err(WireError(format!("unknown command type 0x{other:02x}"))),
     };
     r.end()?;
@@ -406,6 +597,13 @@ impl<'a> Writer<'a> {
     fn text(&mut self, v: &str) -> &mut Self {
         self.bytes(v.as_bytes())
     }
+    fn pairs(&mut self, pairs: &[(String, String)]) -> &mut Self {
+        self.u32(pairs.len() as u32);
+        for (name, value) in pairs {
+            self.text(name).text(value);
+        }
+        self
+    }
     fn kind(&mut self, kind: MessageKind) -> &mut Self {
         self.u8(match kind {
             MessageKind::Text => 1,
@@ -463,6 +661,15 @@ impl Reader<'_> {
     }
     fn text(&mut self) -> Result<String, WireError> {
         String::from_utf8(self.bytes()?).map_err(|_| WireError("text that is not UTF-8".into()))
+    }
+    /// Text where empty means none.
+    fn optional_text(&mut self) -> Result<Option<String>, WireError> {
+        let text = self.text()?;
+        Ok((!text.is_empty()).then_some(text))
+    }
+    fn pairs(&mut self) -> Result<Vec<(String, String)>, WireError> {
+        let n = self.count(8)?;
+        (0..n).map(|_| Ok((self.text()?, self.text()?))).collect()
     }
     fn kind(&mut self) -> Result<MessageKind, WireError> {
         match self.u8()? {
@@ -537,7 +744,61 @@ mod tests {
             Request::UnbindUser { id: 3 },
             Request::UserConnections { user: "bob".into() },
             Request::Stats,
+            Request::Detach,
+            Request::Accept {
+                id: 4,
+                subprotocol: Some("chat".into()),
+                headers: vec![("Set-Cookie".into(), "a=b".into())],
+                user: None,
+            },
+            Request::Reject {
+                id: 5,
+                status: 403,
+                body: "no".into(),
+            },
         ]
+    }
+
+    #[test]
+    fn worker_frames_round_trip() {
+        let frames = [
+            ToWorker::Reply(Reply::Ok { count: 1 }),
+            ToWorker::Open(WorkerOpen {
+                id: 1,
+                peer: "127.0.0.1:5000".into(),
+                path: "/chat".into(),
+                query: "a=1".into(),
+                headers: vec![("Origin".into(), "https://x".into())],
+                subprotocol: None,
+                pending: true,
+                resumed: true,
+                user: Some("ann".into()),
+                topics: vec!["news".into(), "sport".into()],
+            }),
+            ToWorker::Message {
+                id: 2,
+                kind: MessageKind::Binary,
+                data: vec![1, 2],
+            },
+            ToWorker::Close {
+                id: 2,
+                code: 1000,
+                reason: "bye".into(),
+                clean: true,
+            },
+            ToWorker::Detached,
+        ];
+        let mut stream = Vec::new();
+        for frame in &frames {
+            encode_to_worker(frame, &mut stream);
+        }
+        let mut at = 0;
+        for frame in frames {
+            let (got, used) = decode_to_worker(&stream[at..], MAX).unwrap().unwrap();
+            assert_eq!(got, frame);
+            at += used;
+        }
+        assert_eq!(at, stream.len());
     }
 
     #[test]

@@ -1,0 +1,333 @@
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
+//! Workers attached to a control socket handle the connections' events: a
+//! pool shares them, a rolling restart loses no client and no message, a
+//! worker that vanishes hands its connections (with their user and topics)
+//! to another, and without workers events wait in a bounded backlog.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use common::*;
+use switchboard::control::address::ControlAddress;
+use switchboard::control::hub::BacklogLimits;
+use switchboard::control::server::{ControlOptions, ControlServer};
+use switchboard::control::wire::{decode_reply, encode_request, Reply, Request, Role, ToWorker};
+use switchboard::control::worker::Worker;
+use switchboard::protocol::frame::OpCode;
+use switchboard::server::{Config, Server};
+
+struct Operator {
+    server: Option<Server>,
+    control: Option<ControlServer>,
+    addr: std::net::SocketAddr,
+    address: ControlAddress,
+}
+
+impl Operator {
+    fn start(name: &str, limits: BacklogLimits, authorize: bool) -> Operator {
+        let mut config: Config = config();
+        config.authorize(authorize);
+        let (server, handle, addr) = start(&config);
+        let path: PathBuf =
+            std::env::temp_dir().join(format!("sb-workers-{}-{name}.sock", std::process::id()));
+        let address = ControlAddress::Unix(path);
+        let options = ControlOptions {
+            workers: Some(limits),
+            ..ControlOptions::default()
+        };
+        let control = ControlServer::start(handle, &address, options).unwrap();
+        Operator {
+            server: Some(server),
+            control: Some(control),
+            addr,
+            address,
+        }
+    }
+
+    /// A control client's view of the counters.
+    fn stat(&self, name: &str) -> u64 {
+        let ControlAddress::Unix(path) = &self.address else {
+            panic!()
+        };
+        let mut stream = std::os::unix::net::UnixStream::connect(path).unwrap();
+        let mut out = Vec::new();
+        encode_request(
+            &Request::Hello {
+                role: Role::Client,
+                secret: String::new(),
+            },
+            false,
+            &mut out,
+        );
+        encode_request(&Request::Stats, false, &mut out);
+        stream.write_all(&out).unwrap();
+        let mut input = Vec::new();
+        let mut replies = Vec::new();
+        while replies.len() < 2 {
+            let mut chunk = [0u8; 4096];
+            let n = stream.read(&mut chunk).unwrap();
+            assert!(n > 0);
+            input.extend_from_slice(&chunk[..n]);
+            while let Some((reply, used)) = decode_reply(&input, 1 << 20).unwrap() {
+                replies.push(reply);
+                input.drain(..used);
+            }
+        }
+        let Reply::Stats(stats) = &replies[1] else {
+            panic!("{replies:?}")
+        };
+        stats
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| *v)
+            .unwrap()
+    }
+}
+
+impl Drop for Operator {
+    fn drop(&mut self) {
+        drop(self.control.take());
+        if let Some(server) = self.server.take() {
+            server.shutdown();
+        }
+    }
+}
+
+/// What every worker saw, for the checks.
+#[derive(Default)]
+struct Seen {
+    opens: Vec<(u64, bool, Option<String>, Vec<String>)>,
+    messages: u64,
+}
+
+/// An echo worker on a thread: on open it binds the user named by the path
+/// (`/ann`) and subscribes to "news"; messages come back. `stop` makes it
+/// detach and finish what it was sent; `vanish` makes it drop the connection.
+struct EchoWorker {
+    stop: Arc<AtomicBool>,
+    vanish: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl EchoWorker {
+    fn start(address: &ControlAddress, seen: Arc<Mutex<Seen>>) -> EchoWorker {
+        let mut worker = Worker::connect(address, None).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let vanish = Arc::new(AtomicBool::new(false));
+        let (stopping, vanishing) = (stop.clone(), vanish.clone());
+        let thread = std::thread::spawn(move || {
+            let mut events = Vec::new();
+            let mut detaching = false;
+            loop {
+                if vanishing.load(Ordering::Relaxed) {
+                    return; // the connection drops without a detach
+                }
+                if stopping.load(Ordering::Relaxed) && !detaching {
+                    worker.detach();
+                    detaching = true;
+                }
+                worker
+                    .poll(&mut events, Some(Duration::from_millis(20)))
+                    .unwrap();
+                for event in events.drain(..) {
+                    match event {
+                        ToWorker::Open(open) => {
+                            let user = open.path.trim_start_matches('/').to_string();
+                            if !open.resumed {
+                                worker.command(&Request::BindUser { id: open.id, user });
+                                worker.command(&Request::Subscribe {
+                                    id: open.id,
+                                    topic: "news".into(),
+                                });
+                            }
+                            seen.lock().unwrap().opens.push((
+                                open.id,
+                                open.resumed,
+                                open.user,
+                                open.topics,
+                            ));
+                        }
+                        ToWorker::Message { id, kind, data } => {
+                            seen.lock().unwrap().messages += 1;
+                            worker.send(id, kind, &data);
+                        }
+                        ToWorker::Detached => {
+                            worker.flush().unwrap();
+                            return;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        });
+        EchoWorker {
+            stop,
+            vanish,
+            thread: Some(thread),
+        }
+    }
+
+    /// Detaches gracefully and waits until it has finished.
+    fn restart_out(mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.take().unwrap().join().unwrap();
+    }
+
+    fn vanish(mut self) {
+        self.vanish.store(true, Ordering::Relaxed);
+        self.thread.take().unwrap().join().unwrap();
+    }
+}
+
+impl Drop for EchoWorker {
+    fn drop(&mut self) {
+        self.vanish.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[test]
+fn a_rolling_restart_of_the_pool_loses_no_client_and_no_message() {
+    const CLIENTS: usize = 200;
+    let operator = Operator::start("rolling", BacklogLimits::default(), false);
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let mut pool = vec![
+        EchoWorker::start(&operator.address, seen.clone()),
+        EchoWorker::start(&operator.address, seen.clone()),
+    ];
+    let stop = Arc::new(AtomicBool::new(false));
+    let echoed = Arc::new(AtomicU64::new(0));
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|k| {
+            let mut client = Client::connect_with(operator.addr, &format!("/u{k}"), &[]).unwrap();
+            let (stop, echoed) = (stop.clone(), echoed.clone());
+            std::thread::spawn(move || {
+                // One message in flight: each echo must be the one just sent.
+                let mut i = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let message = format!("{k}:{i}");
+                    client.send(OpCode::Text, message.as_bytes());
+                    let frame = client.recv(Duration::from_secs(10)).unwrap();
+                    assert_eq!(frame.opcode, 1, "client {k}: {frame:?}");
+                    assert_eq!(frame.text(), message, "client {k}");
+                    echoed.fetch_add(1, Ordering::Relaxed);
+                    i += 1;
+                }
+                i
+            })
+        })
+        .collect();
+    // Each worker is restarted twice, one at a time, under traffic.
+    for round in 0..4 {
+        std::thread::sleep(Duration::from_millis(300));
+        let before = echoed.load(Ordering::Relaxed);
+        let old = pool.remove(0);
+        old.restart_out();
+        pool.push(EchoWorker::start(&operator.address, seen.clone()));
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(
+            echoed.load(Ordering::Relaxed) > before,
+            "traffic flows in round {round}"
+        );
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        operator.stat("connections"),
+        CLIENTS as u64,
+        "no client was closed"
+    );
+    stop.store(true, Ordering::Relaxed);
+    let mut total = 0;
+    for client in clients {
+        total += client.join().unwrap();
+    }
+    assert_eq!(total, echoed.load(Ordering::Relaxed));
+    assert_eq!(
+        seen.lock().unwrap().messages,
+        total,
+        "every message handled once"
+    );
+    let resumed = seen.lock().unwrap().opens.iter().filter(|o| o.1).count();
+    assert!(resumed > 0, "connections moved between workers");
+}
+
+#[test]
+fn a_worker_that_vanishes_hands_its_connections_over_with_user_and_topics() {
+    let operator = Operator::start("vanish", BacklogLimits::default(), false);
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let first = EchoWorker::start(&operator.address, seen.clone());
+    let mut ann = Client::connect_with(operator.addr, "/ann", &[]).unwrap();
+    ann.send(OpCode::Text, b"one");
+    assert_eq!(ann.recv_data().text(), "one");
+    first.vanish();
+    // (What a vanished worker was sent is lost: wait until the operator knows.)
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while operator.stat("workers") > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the vanished worker is still attached"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Without a worker the message waits; the next worker gets it, in order.
+    ann.send(OpCode::Text, b"two");
+    let _second = EchoWorker::start(&operator.address, seen.clone());
+    assert_eq!(ann.recv_data().text(), "two");
+    let opens = seen.lock().unwrap().opens.clone();
+    let resumed = opens.iter().find(|o| o.1).expect("a resumed open");
+    assert_eq!(resumed.2.as_deref(), Some("ann"));
+    assert_eq!(resumed.3, ["news"]);
+}
+
+#[test]
+fn without_workers_events_wait_within_bounds_then_go_in_order() {
+    let limits = BacklogLimits {
+        bytes: 4000,
+        age: Duration::from_secs(30),
+    };
+    let operator = Operator::start("backlog", limits, false);
+    let mut client = Client::connect(operator.addr);
+    for i in 0..5u8 {
+        client.send(OpCode::Binary, &[i; 1000]);
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while operator.stat("backlog_refused") < 1 {
+        assert!(
+            Instant::now() < deadline,
+            "the fifth message was not refused"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        operator.stat("backlog_events"),
+        5,
+        "the open and four messages wait"
+    );
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let _worker = EchoWorker::start(&operator.address, seen);
+    for i in 0..4u8 {
+        let frame = client.recv_data();
+        assert_eq!(frame.payload, vec![i; 1000]);
+    }
+    client.send(OpCode::Text, b"after");
+    assert_eq!(
+        client.recv_data().text(),
+        "after",
+        "nothing else came first"
+    );
+}
+
+#[test]
+fn handshakes_needing_authorization_get_503_without_a_worker() {
+    let operator = Operator::start("authorize", BacklogLimits::default(), true);
+    let refused = Client::connect_with(operator.addr, "/", &[]).err().unwrap();
+    assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
+}
