@@ -1,7 +1,13 @@
 <?php
 // The PHP-FPM page: publishes through the control socket. Query: control=unix:..., do=publish
-// (topic, msg) | user (user, msg) | stats. Prints one line: the result or the exception.
+// (topic, msg) | user (user, msg) | stats | server (tries to start a Server). Prints one line: the result or the exception.
 try {
+    if ($_GET['do'] === 'server') {
+        // The trap: a server started by a web request. The extension refuses it.
+        new Switchboard\Server(['listen' => '127.0.0.1:0', 'reuse_port' => true]);
+        echo "started\n";
+        return;
+    }
     $client = new Switchboard\Client($_GET['control'], ['timeout' => 5]);
     switch ($_GET['do']) {
         case 'publish':

@@ -93,6 +93,10 @@ async def scenario(tmp, url):
     for name, ws in (("ann", ann), ("bob", bob)):
         got = [await recv(ws) for _ in want[name]]
         check(f"{name} got each message exactly once, in order", got == want[name], got)
+    out = await call(do="server")
+    check("a Server inside an FPM request is refused, pointing to Client",
+          out.startswith("Switchboard\\Exception: Switchboard\\Server cannot run inside a web request (fpm-fcgi)")
+          and "Switchboard\\Client" in out, out)
     for ws in (ann, bob):
         await ws.close()
 
