@@ -1,9 +1,10 @@
 //! One loop turn's output for the application: its events in order, and the
 //! barriers among them. Keeping the events in a plain `Vec<Event>` lets an
-//! inline `wait` hand the whole batch to the caller by swapping vectors.
+//! inline `wait` hand the whole batch to the caller by swapping vectors. What
+//! comes back from the queue for the loop: the connections to stop reading.
 
 use crate::bridge::event::Event;
-use crate::bridge::event_queue::Queued;
+use crate::bridge::fair_queue::Queued;
 use crate::bridge::id::ConnId;
 
 #[derive(Default)]
@@ -11,6 +12,9 @@ pub(crate) struct Batch {
     pub events: Vec<Event>,
     /// Each barrier with the number of events before it.
     barriers: Vec<(usize, ConnId)>,
+    /// Connections that reached their bound of unhandled events when the
+    /// batch was queued (see `event_queue`), not yet taken by the loop.
+    held: Vec<ConnId>,
 }
 
 impl Batch {
@@ -28,17 +32,28 @@ impl Batch {
         self.events.is_empty() && self.barriers.is_empty()
     }
 
-    /// Empties the batch into `sink`, barriers in their places among the events.
-    pub(crate) fn drain_into(&mut self, mut sink: impl FnMut(Queued)) {
+    /// Connections the queue reported as over their bound since the last
+    /// call: the loop must stop reading each until the application asks it to
+    /// resume (`Taken::resume_conns`). Call after every push of the batch.
+    // Until the loops act on it, only the tests read it.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) fn take_held(&mut self) -> Vec<ConnId> {
+        std::mem::take(&mut self.held)
+    }
+
+    /// Empties the batch into `sink`, barriers in their places among the
+    /// events; `sink` may report held connections into its second argument.
+    pub(crate) fn drain_into(&mut self, mut sink: impl FnMut(Queued, &mut Vec<ConnId>)) {
+        let held = &mut self.held;
         let mut barriers = self.barriers.drain(..).peekable();
         for (i, event) in self.events.drain(..).enumerate() {
             while let Some((_, id)) = barriers.next_if(|&(before, _)| before <= i) {
-                sink(Queued::Barrier(id));
+                sink(Queued::Barrier(id), held);
             }
-            sink(Queued::Event(event));
+            sink(Queued::Event(event), held);
         }
         for (_, id) in barriers {
-            sink(Queued::Barrier(id));
+            sink(Queued::Barrier(id), held);
         }
     }
 
@@ -76,7 +91,7 @@ mod tests {
         batch.push(close(b));
         batch.barrier(b);
         let mut order = Vec::new();
-        batch.drain_into(|q| {
+        batch.drain_into(|q, _| {
             order.push(match q {
                 Queued::Event(e) => format!("e{}", e.id().as_u64()),
                 Queued::Barrier(id) => format!("b{}", id.as_u64()),
