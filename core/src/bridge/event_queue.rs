@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use crate::bridge::batch::Batch;
+use crate::bridge::batch::{Batch, Sink};
 use crate::bridge::event::Event;
 use crate::bridge::fair_queue::FairQueue;
 use crate::bridge::id::ConnId;
@@ -153,8 +153,10 @@ impl EventQueue {
     fn append(&self, inner: &mut Inner, batch: &mut Batch) {
         let was_empty = inner.queue.is_empty();
         let queue = &mut inner.queue;
-        let bounds = self.conn_bounds;
-        batch.drain_into(|item, held| queue.push(item, bounds, held));
+        batch.drain_into(&mut Appending {
+            queue,
+            bounds: self.conn_bounds,
+        });
         if queue.events() >= self.max_events || queue.bytes() >= self.max_bytes {
             self.full.store(true, Ordering::Relaxed);
         }
@@ -247,16 +249,9 @@ impl EventQueue {
         max: usize,
         resume_conns: &mut Vec<ConnId>,
     ) -> usize {
-        let mut n = 0;
-        while n < max {
-            let popped = inner
-                .queue
-                .pop(self.conn_bounds, &mut inner.passed, resume_conns);
-            let Some(event) = popped else { break };
-            out.push(event);
-            n += 1;
-        }
-        n
+        inner
+            .queue
+            .pop_into(out, max, self.conn_bounds, &mut inner.passed, resume_conns)
     }
 
     fn after_take(
@@ -339,6 +334,28 @@ impl EventQueue {
         let mut value: u64 = 0;
         // SAFETY: reads 8 bytes into a valid u64; EAGAIN (already clear) is fine.
         unsafe { libc::read(self.fd.as_raw_fd(), (&mut value as *mut u64).cast(), 8) };
+    }
+}
+
+/// A batch going into the queue.
+struct Appending<'q> {
+    queue: &'q mut FairQueue,
+    bounds: ConnBounds,
+}
+
+impl Sink for Appending<'_> {
+    fn barrier(&mut self, id: ConnId) {
+        self.queue.push_barrier(id);
+    }
+
+    fn events(
+        &mut self,
+        id: ConnId,
+        events: impl Iterator<Item = Event>,
+        bytes: usize,
+        held: &mut Vec<ConnId>,
+    ) {
+        self.queue.push_events(id, events, bytes, self.bounds, held);
     }
 }
 

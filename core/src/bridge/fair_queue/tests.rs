@@ -3,6 +3,22 @@ use proptest::prelude::*;
 use super::*;
 use crate::bridge::event::{Close, MessageKind};
 
+/// What the tests queue: an event, or a barrier.
+enum Queued {
+    Event(Event),
+    Barrier(ConnId),
+}
+
+fn push(queue: &mut FairQueue, item: Queued, bounds: ConnBounds, held: &mut Vec<ConnId>) {
+    match item {
+        Queued::Event(event) => {
+            let (id, bytes) = (event.id(), event.weight());
+            queue.push_events(id, std::iter::once(event), bytes, bounds, held)
+        }
+        Queued::Barrier(id) => queue.push_barrier(id),
+    }
+}
+
 const ROOMY: ConnBounds = ConnBounds {
     events: usize::MAX,
     bytes: usize::MAX,
@@ -41,7 +57,7 @@ fn name(event: &Event) -> String {
 fn push_all(queue: &mut FairQueue, items: Vec<Queued>, bounds: ConnBounds) -> Vec<ConnId> {
     let mut held = Vec::new();
     for item in items {
-        queue.push(item, bounds, &mut held);
+        push(queue, item, bounds, &mut held);
     }
     held
 }
@@ -209,7 +225,7 @@ fn a_single_message_over_the_byte_bound_holds_its_connection_until_taken() {
         kind: MessageKind::Binary,
         data: vec![0; 500],
     });
-    queue.push(item, bounds, &mut held);
+    push(&mut queue, item, bounds, &mut held);
     assert_eq!(held, [a]);
     let (names, _, resumed) = pop_all(&mut queue, bounds);
     assert_eq!(names.len(), 2);
@@ -356,7 +372,8 @@ proptest! {
                 let data = sent[slot].to_le_bytes().to_vec();
                 sent[slot] += 1;
                 let event = Event::Message { id, kind: MessageKind::Binary, data };
-                queue.push(Queued::Event(event), ROOMY, &mut held);
+                let bytes = event.weight();
+                queue.push_events(id, std::iter::once(event), bytes, ROOMY, &mut held);
             } else {
                 let Some(event) = queue.pop(ROOMY, &mut passed, &mut resumed) else {
                     prop_assert!(queue.is_empty());
