@@ -7,7 +7,7 @@
 //! then pushes back on clients):
 //!
 //! - per connection (`ConnBounds`): a push that brings a connection to its
-//!   bound reports the connection in `Batch::held`; its loop stops reading it.
+//!   bound reports the connection in `Batch::take_held`; its loop stops reading it.
 //!   A take that brings it back to half reports it in `Taken::resume_conns`;
 //!   the application side then asks its loop to read it again.
 //! - overall (`max_events`, `max_bytes`): past either, `is_full` is true and the
@@ -46,7 +46,7 @@ pub(crate) struct Taken {
     pub resume: bool,
     /// Barriers passed by earlier takes: their connections may now be closed.
     pub release: Vec<ConnId>,
-    /// Connections reported held (`Batch::held`) that this take brought back
+    /// Connections reported held (`Batch::take_held`) that this take brought back
     /// to half their bounds: each one's loop (`ConnId::loop_index`) should read
     /// it again. An id may be of a connection that has closed meanwhile.
     // Until `Handle::settle` acts on it, only the tests read it.
