@@ -1,28 +1,43 @@
 //! The bounded queue from the I/O loops to the application, with a readiness fd.
 //!
-//! Loops push whole batches under one lock. When the queue passes its bound, the
-//! loops stop reading sockets (TCP then pushes back on clients) and the application
-//! wakes them again once it has drained the queue below half.
+//! Loops push whole batches under one lock; the application takes events with
+//! connections in turns (`fair_queue`), each connection's events in order.
+//!
+//! Two bounds keep it from growing, both enforced by not reading sockets (TCP
+//! then pushes back on clients):
+//!
+//! - per connection (`ConnBounds`): a push that brings a connection to its
+//!   bound reports the connection in `Batch::take_held`; its loop stops reading it.
+//!   A take that brings it back to half reports it in `Taken::resume_conns`;
+//!   the application side then asks its loop to read it again.
+//! - overall (`max_events`, `max_bytes`): past either, `is_full` is true and the
+//!   loops stop reading every open connection until a take brings the queue
+//!   under half (`Taken::resume`). A safety net: the per-connection bounds
+//!   normally act first.
 
-use std::collections::VecDeque;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use crate::bridge::batch::Batch;
+use crate::bridge::batch::{Batch, Sink};
 use crate::bridge::event::Event;
+use crate::bridge::fair_queue::FairQueue;
 use crate::bridge::id::ConnId;
 
-/// What the loops queue: events, and barriers. A barrier marks the point after
-/// which a connection that broke the protocol may be closed: once the
-/// application asks for more events, it has handled every message before it,
-/// so the replies it sent go out before the close frame.
-pub(crate) enum Queued {
-    Event(Event),
-    Barrier(ConnId),
-}
+pub(crate) use crate::bridge::fair_queue::ConnBounds;
+
+/// Default per-connection bounds. 256 events: a pipeline deep enough that a
+/// held connection, resumed at 128, is read again before the application has
+/// run out of its events; 256 KiB: a few socket reads of 1 KiB messages, and a
+/// larger message is taken alone. With the default overall bounds (65536
+/// events, 64 MiB), 256 connections flooding at once fill their share before
+/// the overall bound stops every connection.
+pub(crate) const DEFAULT_CONN_BOUNDS: ConnBounds = ConnBounds {
+    events: 256,
+    bytes: 256 * 1024,
+};
 
 /// What one `take` produced.
 pub(crate) struct Taken {
@@ -31,6 +46,12 @@ pub(crate) struct Taken {
     pub resume: bool,
     /// Barriers passed by earlier takes: their connections may now be closed.
     pub release: Vec<ConnId>,
+    /// Connections reported held (`Batch::take_held`) that this take brought back
+    /// to half their bounds: each one's loop (`ConnId::loop_index`) should read
+    /// it again. An id may be of a connection that has closed meanwhile.
+    // Until `Handle::settle` acts on it, only the tests read it.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub resume_conns: Vec<ConnId>,
 }
 
 pub(crate) struct EventQueue {
@@ -40,6 +61,7 @@ pub(crate) struct EventQueue {
     fd: OwnedFd,
     max_events: usize,
     max_bytes: usize,
+    conn_bounds: ConnBounds,
     /// Set while over the bound: loops check it before reading a socket.
     full: AtomicBool,
     /// Whether anyone asked for the fd; until then it is not kept up to date,
@@ -48,20 +70,30 @@ pub(crate) struct EventQueue {
 }
 
 struct Inner {
-    events: VecDeque<Queued>,
+    queue: FairQueue,
     /// Barriers taken by the last call, released by the next.
     passed: Vec<ConnId>,
     /// Events arrived in an empty queue and nobody was woken yet.
     unnotified: bool,
     /// Application threads blocked in `take`.
     waiting: usize,
-    bytes: usize,
     /// No loop will push again (all have stopped).
     finished: bool,
 }
 
 impl EventQueue {
+    /// A queue with the default per-connection bounds.
     pub(crate) fn new(max_events: usize, max_bytes: usize) -> io::Result<EventQueue> {
+        Self::with_conn_bounds(max_events, max_bytes, DEFAULT_CONN_BOUNDS)
+    }
+
+    /// A queue of at most `max_events` events and `max_bytes` bytes, and at
+    /// most `conn_bounds` of them for one connection (see the module's notes).
+    pub(crate) fn with_conn_bounds(
+        max_events: usize,
+        max_bytes: usize,
+        conn_bounds: ConnBounds,
+    ) -> io::Result<EventQueue> {
         // SAFETY: eventfd has no memory preconditions; the result is checked.
         let raw = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
         if raw < 0 {
@@ -71,17 +103,17 @@ impl EventQueue {
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
         Ok(EventQueue {
             inner: Mutex::new(Inner {
-                events: VecDeque::new(),
+                queue: FairQueue::default(),
                 passed: Vec::new(),
                 unnotified: false,
                 waiting: 0,
-                bytes: 0,
                 finished: false,
             }),
             ready: Condvar::new(),
             fd,
             max_events,
             max_bytes,
+            conn_bounds,
             full: AtomicBool::new(false),
             fd_used: AtomicBool::new(false),
         })
@@ -98,9 +130,11 @@ impl EventQueue {
         self.full.load(Ordering::Relaxed)
     }
 
-    /// Appends a batch (never drops: the bound is enforced by not reading further).
-    /// With `notify` false the application is not woken yet: a loop hands over
-    /// large batches mid-iteration, and wakes the application once at its end.
+    /// Appends a batch (never drops: the bounds are enforced by not reading
+    /// further). Connections that reach their bound with it are added to
+    /// `batch.held` (see `Batch::take_held`). With `notify` false the
+    /// application is not woken yet: a loop hands over large batches
+    /// mid-iteration, and wakes the application once at its end.
     pub(crate) fn push_batch(&self, batch: &mut Batch, notify: bool) {
         if batch.is_empty() && !notify {
             return;
@@ -117,17 +151,16 @@ impl EventQueue {
     }
 
     fn append(&self, inner: &mut Inner, batch: &mut Batch) {
-        let was_empty = inner.events.is_empty();
-        batch.drain_into(|item| {
-            if let Queued::Event(event) = &item {
-                inner.bytes += event.weight();
-            }
-            inner.events.push_back(item);
+        let was_empty = inner.queue.is_empty();
+        let queue = &mut inner.queue;
+        batch.drain_into(&mut Appending {
+            queue,
+            bounds: self.conn_bounds,
         });
-        if inner.events.len() >= self.max_events || inner.bytes >= self.max_bytes {
+        if queue.events() >= self.max_events || queue.bytes() >= self.max_bytes {
             self.full.store(true, Ordering::Relaxed);
         }
-        inner.unnotified |= was_empty && !inner.events.is_empty();
+        inner.unnotified |= was_empty && !inner.queue.is_empty();
     }
 
     /// Makes the readiness fd readable so a `poll`-driven application calls `wait`
@@ -157,7 +190,7 @@ impl EventQueue {
         let deadline = timeout.map(|t| Instant::now() + t);
         let mut inner = self.lock();
         let release = std::mem::take(&mut inner.passed);
-        while inner.events.is_empty() && !inner.finished && release.is_empty() {
+        while inner.queue.is_empty() && !inner.finished && release.is_empty() {
             let now = Instant::now();
             if deadline.is_some_and(|d| now >= d) {
                 break;
@@ -172,13 +205,15 @@ impl EventQueue {
             };
             inner.waiting -= 1;
         }
-        let n = Self::pop_into(&mut inner, out, max);
-        self.after_take(&mut inner, n, release)
+        let mut resume_conns = Vec::new();
+        let n = self.pop_into(&mut inner, out, max, &mut resume_conns);
+        self.after_take(&mut inner, n, release, resume_conns)
     }
 
-    /// Inline mode: `push_batch` and a `take` that does not wait, under one lock.
-    /// While nothing older is queued and `out` is empty, the batch's events become
-    /// `out` by a swap of vectors.
+    /// Inline mode: `push_batch` and a `take` that does not wait, under one lock
+    /// (held connections go to `batch.held` as with `push_batch`). While nothing
+    /// older is queued and `out` is empty, the batch's events become `out` by a
+    /// swap of vectors.
     pub(crate) fn push_and_take(
         &self,
         batch: &mut Batch,
@@ -187,43 +222,47 @@ impl EventQueue {
     ) -> Taken {
         let mut inner = self.lock();
         let release = std::mem::take(&mut inner.passed);
-        let mut n = Self::pop_into(&mut inner, out, max);
-        if inner.events.is_empty() && out.is_empty() && batch.events.len() <= max {
+        let mut resume_conns = Vec::new();
+        let n = if inner.queue.is_empty() && out.is_empty() && batch.events.len() <= max {
             inner.passed.extend(batch.swap_into(out));
-            n = out.len();
+            out.len()
         } else {
-            // Behind older events, or more than asked for: through the queue.
+            // Older events wait, or more than asked for: through the queue, so
+            // that the batch's connections take turns with the waiting ones.
             self.append(&mut inner, batch);
-            n += Self::pop_into(&mut inner, out, max - n);
-        }
+            self.pop_into(&mut inner, out, max, &mut resume_conns)
+        };
         if inner.unnotified || !inner.passed.is_empty() {
             // Left over for the next call: a poll-driven caller must come back.
             inner.unnotified = false;
             self.poke();
         }
-        self.after_take(&mut inner, n, release)
+        self.after_take(&mut inner, n, release, resume_conns)
     }
 
-    /// Moves up to `max` queued events into `out`, noting the barriers passed.
-    fn pop_into(inner: &mut Inner, out: &mut Vec<Event>, max: usize) -> usize {
-        let mut n = 0;
-        while n < max {
-            match inner.events.pop_front() {
-                Some(Queued::Event(event)) => {
-                    inner.bytes -= event.weight();
-                    out.push(event);
-                    n += 1;
-                }
-                Some(Queued::Barrier(id)) => inner.passed.push(id),
-                None => break,
-            }
-        }
-        n
+    /// Moves up to `max` queued events into `out`, connections taking turns,
+    /// noting the barriers passed and the connections to resume.
+    fn pop_into(
+        &self,
+        inner: &mut Inner,
+        out: &mut Vec<Event>,
+        max: usize,
+        resume_conns: &mut Vec<ConnId>,
+    ) -> usize {
+        inner
+            .queue
+            .pop_into(out, max, self.conn_bounds, &mut inner.passed, resume_conns)
     }
 
-    fn after_take(&self, inner: &mut Inner, count: usize, release: Vec<ConnId>) -> Taken {
+    fn after_take(
+        &self,
+        inner: &mut Inner,
+        count: usize,
+        release: Vec<ConnId>,
+        resume_conns: Vec<ConnId>,
+    ) -> Taken {
         // Passed barriers keep the fd readable: the next call releases them.
-        if inner.events.is_empty()
+        if inner.queue.is_empty()
             && !inner.finished
             && inner.passed.is_empty()
             && self.fd_used.load(Ordering::Relaxed)
@@ -232,8 +271,8 @@ impl EventQueue {
         }
         let mut resume = false;
         if self.full.load(Ordering::Relaxed)
-            && inner.events.len() < self.max_events / 2
-            && inner.bytes < self.max_bytes / 2
+            && inner.queue.events() < self.max_events / 2
+            && inner.queue.bytes() < self.max_bytes / 2
         {
             self.full.store(false, Ordering::Relaxed);
             resume = true;
@@ -242,26 +281,25 @@ impl EventQueue {
             count,
             resume,
             release,
+            resume_conns,
         }
     }
 
-    /// Puts events that were taken but not handled back at the front, in order.
+    /// Puts events that were taken but not handled back, each in front of its
+    /// connection's queued events, in the order they were taken.
     pub(crate) fn requeue(&self, events: Vec<Event>) {
         if events.is_empty() {
             return;
         }
         let mut inner = self.lock();
-        for event in events.into_iter().rev() {
-            inner.bytes += event.weight();
-            inner.events.push_front(Queued::Event(event));
-        }
+        inner.queue.requeue(events);
         // A `poll`-driven caller must come back for them.
         self.poke();
     }
 
-    /// True when no event is queued.
+    /// True when no event (nor barrier) is queued.
     pub(crate) fn is_empty(&self) -> bool {
-        self.lock().events.is_empty()
+        self.lock().queue.is_empty()
     }
 
     /// True when barriers were passed that the next take releases.
@@ -272,7 +310,7 @@ impl EventQueue {
     /// True when the loops have stopped and every event has been taken.
     pub(crate) fn is_drained(&self) -> bool {
         let inner = self.lock();
-        inner.finished && inner.events.is_empty()
+        inner.finished && inner.queue.is_empty()
     }
 
     /// The readiness fd, without switching its upkeep on (see `raw_fd`).
@@ -298,3 +336,28 @@ impl EventQueue {
         unsafe { libc::read(self.fd.as_raw_fd(), (&mut value as *mut u64).cast(), 8) };
     }
 }
+
+/// A batch going into the queue.
+struct Appending<'q> {
+    queue: &'q mut FairQueue,
+    bounds: ConnBounds,
+}
+
+impl Sink for Appending<'_> {
+    fn barrier(&mut self, id: ConnId) {
+        self.queue.push_barrier(id);
+    }
+
+    fn events(
+        &mut self,
+        id: ConnId,
+        events: impl Iterator<Item = Event>,
+        bytes: usize,
+        held: &mut Vec<ConnId>,
+    ) {
+        self.queue.push_events(id, events, bytes, self.bounds, held);
+    }
+}
+
+#[cfg(test)]
+mod tests;
