@@ -716,6 +716,17 @@ sb_result sb_config_allow_missing_origin(struct sb_config *config, bool allow);
 sb_result sb_config_authorize(struct sb_config *config, bool on);
 
 /**
+ * Per connection, the most messages and payload bytes waiting for the application
+ * (defaults 256 and 256 KiB; more than 0). A connection past either is not read until the
+ * application has taken its waiting events down to half, and connections take turns in
+ * the queue, so that one flooding client cannot starve the others (docs/fairness.md).
+ *
+ * # Safety
+ * `config` is NULL or a live config.
+ */
+sb_result sb_config_max_unhandled(struct sb_config *config, size_t messages, size_t bytes);
+
+/**
  * Opens a control socket with the server: `"unix:/path/to.sock"` (created mode 0660) or
  * `"tcp:HOST:PORT"` (needs `sb_config_control_secret`), through which other processes
  * publish and send (`sb_client_*`, PHP's `Switchboard\Client`, or the protocol of

@@ -72,6 +72,7 @@ step "fuzz (bounded)" scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
 step "real clients and Autobahn" tests/run-integration.sh
 step "C library" tests/c/run.sh
 step "PHP extension" php-ext/tests/run.sh
+step "fairness under overload" tests/fairness/run.sh
 
 echo
 for f in "${failures[@]}"; do echo "failed step: $f"; done

@@ -3,14 +3,14 @@
 //! as fast as they can overload it. Prints `listening on ADDR` first; stops on
 //! SIGTERM (the default action: the test needs no graceful shutdown).
 //!
-//! slow_echo --listen 127.0.0.1:0 --threads N   (0: inline mode)
+//! slow_echo --listen 127.0.0.1:0 --threads N [--per-loop 1]   (0: inline mode)
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use switchboard::server::{Config, Incoming, Server};
 
-const USAGE: &str = "usage: slow_echo --listen ADDR [--threads N] [--work-ms MS]";
+const USAGE: &str = "usage: slow_echo --listen ADDR [--threads N] [--per-loop 1] [--work-ms MS]";
 
 fn main() -> ExitCode {
     let (config, work) = match parse_args(std::env::args().skip(1)) {
@@ -30,15 +30,22 @@ fn main() -> ExitCode {
     let addrs: Vec<String> = server.local_addrs().iter().map(|a| a.to_string()).collect();
     println!("listening on {}", addrs.join(" "));
     let handle = server.handle();
-    loop {
-        handle.serve(Some(Duration::from_millis(100)), |event| {
+    // Inline and per-loop: the loops call the handler; with I/O threads, this thread does.
+    let served = handle.run(|_loop| {
+        let handle = handle.clone();
+        move |event| {
             if let Incoming::Message { id, kind, data } = event {
                 std::thread::sleep(work);
                 // Fails only for a connection that closed meanwhile.
                 let _ = handle.send(id, kind, data);
             }
-        });
+        }
+    });
+    if let Err(e) = served {
+        eprintln!("slow_echo: {e}");
+        return ExitCode::FAILURE;
     }
+    ExitCode::SUCCESS
 }
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<(Config, Duration), String> {
@@ -57,6 +64,9 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<(Config, Duratio
                     .parse()
                     .map_err(|_| format!("bad --threads: {value}"))?;
                 config.threads(n);
+            }
+            "--per-loop" => {
+                config.per_loop(value == "1");
             }
             "--work-ms" => {
                 let ms = value

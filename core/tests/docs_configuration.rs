@@ -78,6 +78,11 @@ fn engine_defaults() -> Vec<(&'static str, Amount)> {
         ("ping_interval", time(defaults::PING_INTERVAL)),
         ("event_queue_events", count(defaults::EVENT_QUEUE_EVENTS)),
         ("event_queue_bytes", bytes(defaults::EVENT_QUEUE_BYTES)),
+        (
+            "max_unhandled_messages",
+            count(defaults::MAX_UNHANDLED_MESSAGES),
+        ),
+        ("max_unhandled_bytes", bytes(defaults::MAX_UNHANDLED_BYTES)),
     ]
 }
 
@@ -103,6 +108,14 @@ fn set(config: &mut Config, option: &str, value: u128) -> Option<Kind> {
         "event_queue_bytes" => (
             Kind::Bytes,
             config.event_queue(defaults::EVENT_QUEUE_EVENTS, n()),
+        ),
+        "max_unhandled_messages" => (
+            Kind::Count,
+            config.max_unhandled(n(), defaults::MAX_UNHANDLED_BYTES),
+        ),
+        "max_unhandled_bytes" => (
+            Kind::Bytes,
+            config.max_unhandled(defaults::MAX_UNHANDLED_MESSAGES, n()),
         ),
         _ => return None,
     };
@@ -165,9 +178,11 @@ fn check_ranges(rows: &[Row], problems: &mut Vec<String>) {
             problems.push(format!("{option}: cannot read the range {:?}", row.range));
             continue;
         };
-        // Errors name the option; both queue bounds are called `event_queue`.
+        // Errors name the option; both bounds of a pair share one name.
         let name = if option.starts_with("event_queue") {
             "event_queue"
+        } else if option.starts_with("max_unhandled") {
+            "max_unhandled"
         } else {
             option
         };

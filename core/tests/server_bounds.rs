@@ -330,8 +330,10 @@ fn byte_bound_holds(size: usize, clients: usize) {
     const BYTES: usize = 1 << 20;
     let weight = size + 64; // a message event's weight in the queue
     let mut config = config();
-    // Many events allowed: only the byte bound can stop the loops.
+    // Many events allowed, and no per-connection bound: only the queue's byte
+    // bound can stop the loop.
     config.event_queue(1_000_000, BYTES).threads(1);
+    config.max_unhandled(usize::MAX, usize::MAX);
     let (_server, handle, addr) = start(&config);
     let mut senders = Vec::new();
     // More than loopback buffers absorb: 16 MiB in all, 1 MiB each at least.
@@ -559,4 +561,72 @@ fn a_large_static_file_streams_while_other_clients_are_served() {
     let _ = stream.read_to_end(&mut after);
     assert!(rest.is_empty() && after.is_empty(), "HEAD sent a body");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A connection that floods while the application takes nothing is no longer
+/// read past its bound of unhandled messages (TCP pushes back on it alone),
+/// while another connection's message still comes through; once the
+/// application catches up, every message arrives, in order.
+#[test]
+fn a_flooding_connection_is_held_at_its_own_bound() {
+    const COUNT: usize = 24_000;
+    let mut config = config();
+    config.threads(1).max_unhandled(256, 1 << 30);
+    let (_server, handle, addr) = start(&config);
+    let flooder = Client::connect(addr);
+    let flooder_id = open_id(&next_event(&handle, |e| open_id(e).is_some())).unwrap();
+    let mut wire = Vec::new();
+    for i in 0..COUNT {
+        let mut payload = format!("{i:08}").into_bytes();
+        payload.resize(1024, b'.');
+        encode_masked_frame(&mut wire, true, OpCode::Binary, &payload, [9, 8, 7, 6]);
+    }
+    let mut writer = flooder.stream.try_clone().unwrap();
+    let sending = std::thread::spawn(move || writer.write_all(&wire).is_ok());
+    // The loop stops at the bound (and what one early hand-over reads past it).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut last = 0;
+    let mut since = Instant::now();
+    while since.elapsed() < Duration::from_millis(300) {
+        assert!(Instant::now() < deadline, "still reading: {last}");
+        std::thread::sleep(Duration::from_millis(10));
+        let now = handle.stats().messages_in;
+        if now != last {
+            (last, since) = (now, Instant::now());
+        }
+    }
+    assert!(
+        (256..2000).contains(&last),
+        "read {last} messages while nothing was taken"
+    );
+    // Another client's message is read meanwhile, and comes in the first round.
+    let mut other = Client::connect(addr);
+    other.send(OpCode::Text, b"me too");
+    let mut next = 0;
+    let mut seen_other = false;
+    let mut events = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while next < COUNT && Instant::now() < deadline {
+        handle.wait(&mut events, 100, Some(Duration::from_millis(100)));
+        for event in events.drain(..) {
+            match event {
+                Event::Message { id, data, .. } if id == flooder_id => {
+                    assert_eq!(&data[..8], format!("{next:08}").as_bytes());
+                    next += 1;
+                }
+                Event::Message { data, .. } => {
+                    assert_eq!(data, b"me too");
+                    assert!(
+                        next < 1000,
+                        "the other client waited behind {next} messages"
+                    );
+                    seen_other = true;
+                }
+                _ => {}
+            }
+        }
+    }
+    assert_eq!(next, COUNT, "every message, in order");
+    assert!(seen_other);
+    assert!(sending.join().unwrap());
 }

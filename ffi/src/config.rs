@@ -395,6 +395,28 @@ pub unsafe extern "C" fn sb_config_authorize(config: *mut sb_config, on: bool) -
     }
 }
 
+/// Per connection, the most messages and payload bytes waiting for the application
+/// (defaults 256 and 256 KiB; more than 0). A connection past either is not read until the
+/// application has taken its waiting events down to half, and connections take turns in
+/// the queue, so that one flooding client cannot starve the others (docs/fairness.md).
+///
+/// # Safety
+/// `config` is NULL or a live config.
+#[no_mangle]
+pub unsafe extern "C" fn sb_config_max_unhandled(
+    config: *mut sb_config,
+    messages: usize,
+    bytes: usize,
+) -> sb_result {
+    // SAFETY: the caller's promise, passed on.
+    unsafe {
+        change(config, |c| {
+            c.max_unhandled(messages, bytes);
+            Ok(())
+        })
+    }
+}
+
 /// Opens a control socket with the server: `"unix:/path/to.sock"` (created mode 0660) or
 /// `"tcp:HOST:PORT"` (needs `sb_config_control_secret`), through which other processes
 /// publish and send (`sb_client_*`, PHP's `Switchboard\Client`, or the protocol of

@@ -35,6 +35,8 @@ pub const OPTIONS: &[(&str, &str)] = &[
     ("static_dir", "a directory path string, or null"),
     ("event_queue_events", "an int{range}"),
     ("event_queue_bytes", "an int{range}"),
+    ("max_unhandled_messages", "an int{range}"),
+    ("max_unhandled_bytes", "an int{range} (bytes)"),
     ("tls_cert", "a path string (a PEM certificate chain)"),
     ("tls_key", "a path string (a PEM private key)"),
     (
@@ -60,6 +62,10 @@ pub fn parse(options: &ZendHashTable) -> Result<Options, String> {
     let mut listen = false;
     let mut ping_interval = Some(defaults::PING_INTERVAL);
     let mut queue = (defaults::EVENT_QUEUE_EVENTS, defaults::EVENT_QUEUE_BYTES);
+    let mut unhandled = (
+        defaults::MAX_UNHANDLED_MESSAGES,
+        defaults::MAX_UNHANDLED_BYTES,
+    );
     let (mut tls_cert, mut tls_key) = (None, None);
     let (mut control, mut control_secret) = (None, None);
     for (key, value) in options.iter() {
@@ -156,6 +162,12 @@ pub fn parse(options: &ZendHashTable) -> Result<Options, String> {
             }
             "event_queue_events" => queue.0 = int(value, limits::EVENT_QUEUE).ok_or_else(bad)?,
             "event_queue_bytes" => queue.1 = int(value, limits::EVENT_QUEUE).ok_or_else(bad)?,
+            "max_unhandled_messages" => {
+                unhandled.0 = int(value, limits::EVENT_QUEUE).ok_or_else(bad)?;
+            }
+            "max_unhandled_bytes" => {
+                unhandled.1 = int(value, limits::EVENT_QUEUE).ok_or_else(bad)?;
+            }
             "tls_cert" => tls_cert = Some(PathBuf::from(value.str().ok_or_else(bad)?)),
             "tls_key" => tls_key = Some(PathBuf::from(value.str().ok_or_else(bad)?)),
             "control" if value.is_null() => control = None,
@@ -185,6 +197,7 @@ pub fn parse(options: &ZendHashTable) -> Result<Options, String> {
     }
     config.ping_interval(ping_interval);
     config.event_queue(queue.0, queue.1);
+    config.max_unhandled(unhandled.0, unhandled.1);
     Ok(Options {
         config,
         authorize,
@@ -216,6 +229,7 @@ fn range_of(name: &str) -> Option<RangeInclusive<usize>> {
         "max_buffered" => limits::MAX_BUFFERED,
         "max_head_size" => limits::MAX_HEAD_SIZE,
         "event_queue_events" | "event_queue_bytes" => limits::EVENT_QUEUE,
+        "max_unhandled_messages" | "max_unhandled_bytes" => limits::EVENT_QUEUE,
         _ => return None,
     })
 }

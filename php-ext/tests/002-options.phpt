@@ -25,6 +25,8 @@ $s = new Switchboard\Server([
     'static_dir' => $dir,
     'event_queue_events' => 100,
     'event_queue_bytes' => 100000,
+    'max_unhandled_messages' => 16,
+    'max_unhandled_bytes' => 65536,
     'control' => 'unix:' . $dir . '/sb-options-' . getmypid() . '.sock',
     'control_secret' => 'k',
 ]);
@@ -64,6 +66,7 @@ $bad = [
     ['listen' => '127.0.0.1:0', 'event_queue_events' => 0],
     ['listen' => '127.0.0.1:0', 'event_queue_bytes' => []],
     ['listen' => '127.0.0.1:0', 0 => 'x'],
+    ['listen' => '127.0.0.1:0', 'max_unhandled_messages' => 0],
     ['listen' => '127.0.0.1:0', 'control' => '/run/x.sock'],
     ['listen' => '127.0.0.1:0', 'control' => 5],
     ['listen' => '127.0.0.1:0', 'control' => 'tcp:127.0.0.1:0'],
@@ -102,7 +105,7 @@ try {
 array(0) {
 }
 option "listen" is required: an "IP:port" string or a list of them
-unknown option "bogus"; the options are: listen, threads, reuse_port, max_connections, max_message_size, max_buffered, max_head_size, handshake_timeout, idle_timeout, close_timeout, ping_interval, subprotocols, require_subprotocol, allowed_origins, allow_missing_origin, authorize, static_dir, event_queue_events, event_queue_bytes, tls_cert, tls_key, control, control_secret
+unknown option "bogus"; the options are: listen, threads, reuse_port, max_connections, max_message_size, max_buffered, max_head_size, handshake_timeout, idle_timeout, close_timeout, ping_interval, subprotocols, require_subprotocol, allowed_origins, allow_missing_origin, authorize, static_dir, event_queue_events, event_queue_bytes, max_unhandled_messages, max_unhandled_bytes, tls_cert, tls_key, control, control_secret
 option "listen" must be an "IP:port" (or "tls://IP:port") string or a list of them (required), int(9000) given
 option "listen": "localhost:9000" is not an IP:port (or tls://IP:port) address
 option "listen" must be an "IP:port" (or "tls://IP:port") string or a list of them (required), array given
@@ -127,7 +130,8 @@ option "static_dir": /nonexistent/dir is not a directory
 option "static_dir" must be a directory path string, or null, int(5) given
 option "event_queue_events" must be an int of at least 1, int(0) given
 option "event_queue_bytes" must be an int of at least 1, array given
-unknown option "0"; the options are: listen, threads, reuse_port, max_connections, max_message_size, max_buffered, max_head_size, handshake_timeout, idle_timeout, close_timeout, ping_interval, subprotocols, require_subprotocol, allowed_origins, allow_missing_origin, authorize, static_dir, event_queue_events, event_queue_bytes, tls_cert, tls_key, control, control_secret
+unknown option "0"; the options are: listen, threads, reuse_port, max_connections, max_message_size, max_buffered, max_head_size, handshake_timeout, idle_timeout, close_timeout, ping_interval, subprotocols, require_subprotocol, allowed_origins, allow_missing_origin, authorize, static_dir, event_queue_events, event_queue_bytes, max_unhandled_messages, max_unhandled_bytes, tls_cert, tls_key, control, control_secret
+option "max_unhandled_messages" must be an int of at least 1, int(0) given
 option "control": "/run/x.sock": expected unix:/path/to.sock or tcp:HOST:PORT
 option "control" must be a control socket address string ("unix:/path" or "tcp:HOST:PORT"), or null, int(5) given
 option "control_secret": a tcp: control socket needs a secret

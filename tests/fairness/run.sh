@@ -3,7 +3,8 @@
 # message (tests/fairness/flood.py); a newcomer connecting 2 s into the flood must
 # complete its handshake and get its echo within 2 s each. A starvation check with a
 # wide margin, not a speed measurement. Runs against a Rust, a C and a PHP server, each
-# in inline mode (threads 0) and with one I/O thread.
+# in inline mode (threads 0) and with one I/O thread, and the Rust and C servers in
+# per-loop mode with two loops.
 #
 #   tests/fairness/run.sh [NAME_FILTER]
 #
@@ -135,5 +136,8 @@ for mode in "inline 0" "threads 1"; do
   scenario "php $1" "$PHP" -d "extension=$RELEASE/libswitchboard_php.so" \
     "$HERE/slow_echo.php" 127.0.0.1:0 "$2"
 done
+# Per-loop serving, two loops (PHP has no per-loop mode: one interpreter, one thread).
+scenario "rust per-loop" "$RELEASE/examples/slow_echo" --listen 127.0.0.1:0 --threads 2 --per-loop 1
+scenario "c per-loop" "$BUILD/slow_echo_c" --listen 127.0.0.1:0 --threads 2 --per-loop 1
 
 finish

@@ -35,6 +35,8 @@ pub struct Config {
     pub(crate) static_dir: Option<PathBuf>,
     pub(crate) event_queue_events: usize,
     pub(crate) event_queue_bytes: usize,
+    pub(crate) max_unhandled_messages: usize,
+    pub(crate) max_unhandled_bytes: usize,
 }
 
 /// The values [`Config::validate`] accepts, public so that the bindings refer
@@ -66,6 +68,13 @@ pub mod defaults {
     pub const MAX_HEAD_SIZE: usize = 8 * 1024;
     pub const EVENT_QUEUE_EVENTS: usize = 64 * 1024;
     pub const EVENT_QUEUE_BYTES: usize = 64 << 20;
+    /// Per connection: 256 messages (a deep pipeline: held at 256 and read
+    /// again at 128, before the application runs out of its messages) and
+    /// 256 KiB (a few reads of 1 KiB messages; a larger message is taken
+    /// alone). 256 flooding connections fill their share before the event
+    /// queue's own bound stops every connection.
+    pub const MAX_UNHANDLED_MESSAGES: usize = 256;
+    pub const MAX_UNHANDLED_BYTES: usize = 256 * 1024;
 }
 
 impl Default for Config {
@@ -91,6 +100,8 @@ impl Default for Config {
             static_dir: None,
             event_queue_events: defaults::EVENT_QUEUE_EVENTS,
             event_queue_bytes: defaults::EVENT_QUEUE_BYTES,
+            max_unhandled_messages: defaults::MAX_UNHANDLED_MESSAGES,
+            max_unhandled_bytes: defaults::MAX_UNHANDLED_BYTES,
         }
     }
 }
@@ -280,6 +291,18 @@ impl Config {
         self
     }
 
+    /// Per connection, the most messages and payload bytes waiting in the event
+    /// queue for the application (defaults 256 and 256 KiB; more than 0). A
+    /// connection past either is not read (TCP pushes back on that client
+    /// alone) until the application has taken its waiting events down to half;
+    /// meanwhile the queue hands out the connections' events in turns, so one
+    /// flooding client cannot starve the others. See docs/fairness.md.
+    pub fn max_unhandled(&mut self, messages: usize, bytes: usize) -> &mut Self {
+        self.max_unhandled_messages = messages;
+        self.max_unhandled_bytes = bytes;
+        self
+    }
+
     /// Checks every value; the error names the option.
     pub fn validate(&self) -> Result<(), Error> {
         if self.listen.is_empty() {
@@ -371,6 +394,13 @@ impl Config {
         if !queue.iter().all(|n| limits::EVENT_QUEUE.contains(n)) {
             return Err(Error::config(
                 "event_queue",
+                "bounds must be greater than 0",
+            ));
+        }
+        let unhandled = [self.max_unhandled_messages, self.max_unhandled_bytes];
+        if !unhandled.iter().all(|n| limits::EVENT_QUEUE.contains(n)) {
+            return Err(Error::config(
+                "max_unhandled",
                 "bounds must be greater than 0",
             ));
         }

@@ -225,6 +225,11 @@ impl Handle {
                 self.shared.loops[id.loop_index()].push(Command::Release(id));
             }
         }
+        for id in taken.resume_conns {
+            if self.shared.loop_of(id).is_some() {
+                self.shared.loops[id.loop_index()].push(Command::Resume(id));
+            }
+        }
         if taken.resume {
             for l in &self.shared.loops {
                 let _ = l.waker.wake();

@@ -14,7 +14,7 @@ use crate::api::config::Config;
 use crate::api::error::Error;
 use crate::api::handle::Handle;
 use crate::api::joined::Joined;
-use crate::bridge::event_queue::EventQueue;
+use crate::bridge::event_queue::{ConnBounds, EventQueue};
 use crate::bridge::loop_shared::LoopShared;
 use crate::bridge::registry::Registry;
 use crate::bridge::stats::LoopStats;
@@ -77,8 +77,16 @@ impl Server {
         let per_loop = config.per_loop && config.threads > 0;
         let mut queues = Vec::new();
         for _ in 0..if per_loop { config.threads } else { 1 } {
-            let queue = EventQueue::new(config.event_queue_events, config.event_queue_bytes)
-                .map_err(|e| Error::io("creating the event queue", e))?;
+            let per_connection = ConnBounds {
+                events: config.max_unhandled_messages,
+                bytes: config.max_unhandled_bytes,
+            };
+            let queue = EventQueue::with_conn_bounds(
+                config.event_queue_events,
+                config.event_queue_bytes,
+                per_connection,
+            )
+            .map_err(|e| Error::io("creating the event queue", e))?;
             queues.push(queue);
         }
         let shared = Arc::new(Shared {

@@ -56,7 +56,6 @@ impl Batch {
     /// call: the loop must stop reading each until the application asks it to
     /// resume (`Taken::resume_conns`). Call after every push of the batch.
     // Until the loops act on it, only the tests read it.
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn take_held(&mut self) -> Vec<ConnId> {
         std::mem::take(&mut self.held)
     }

@@ -60,6 +60,9 @@ pub(crate) enum Command {
     },
     /// The application has handled every event before a protocol error: close now.
     Release(ConnId),
+    /// The application took a held connection's waiting events down to half
+    /// its bound (see `EventQueue`): read it again.
+    Resume(ConnId),
     Shutdown,
 }
 

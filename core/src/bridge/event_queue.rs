@@ -34,6 +34,7 @@ pub(crate) use crate::bridge::fair_queue::ConnBounds;
 /// larger message is taken alone. With the default overall bounds (65536
 /// events, 64 MiB), 256 connections flooding at once fill their share before
 /// the overall bound stops every connection.
+#[cfg(test)]
 pub(crate) const DEFAULT_CONN_BOUNDS: ConnBounds = ConnBounds {
     events: 256,
     bytes: 256 * 1024,
@@ -50,7 +51,6 @@ pub(crate) struct Taken {
     /// to half their bounds: each one's loop (`ConnId::loop_index`) should read
     /// it again. An id may be of a connection that has closed meanwhile.
     // Until `Handle::settle` acts on it, only the tests read it.
-    #[cfg_attr(not(test), allow(dead_code))]
     pub resume_conns: Vec<ConnId>,
 }
 
@@ -83,6 +83,7 @@ struct Inner {
 
 impl EventQueue {
     /// A queue with the default per-connection bounds.
+    #[cfg(test)]
     pub(crate) fn new(max_events: usize, max_bytes: usize) -> io::Result<EventQueue> {
         Self::with_conn_bounds(max_events, max_bytes, DEFAULT_CONN_BOUNDS)
     }

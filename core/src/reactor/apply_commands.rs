@@ -141,6 +141,20 @@ impl EventLoop {
                     self.release(id.slot());
                 }
             }
+            Command::Resume(id) => {
+                let slot = id.slot();
+                let resumed = match self.conns.get_mut(slot).and_then(Option::as_mut) {
+                    Some(conn) if conn.id == id && conn.held => {
+                        conn.held = false;
+                        true
+                    }
+                    _ => false,
+                };
+                // Edge-triggered polling may not report what waits in the socket.
+                if resumed {
+                    self.read(slot, &mut None);
+                }
+            }
             Command::Shutdown => self.begin_shutdown(),
         }
     }

@@ -78,6 +78,8 @@ pub(crate) struct Conn {
     /// Its turn's read budget ran out: it is read again next turn (see
     /// `fairness`), before anything else is read from it.
     pub ready: bool,
+    /// Over its bound of unhandled events: not read until a `Command::Resume`.
+    pub held: bool,
     /// The wheel tick this connection is scheduled at (u64::MAX: none).
     pub timer_tick: u64,
 }
@@ -118,6 +120,7 @@ impl Conn {
             dirty: false,
             stalled: false,
             ready: false,
+            held: false,
             timer_tick: u64::MAX,
         }
     }

@@ -136,6 +136,19 @@ impl EventLoop {
             self.shared
                 .queue(self.index)
                 .push_batch(&mut self.batch, true);
+            self.hold_reported();
+        }
+    }
+
+    /// Stops reading the connections the queue reported over their bound of
+    /// unhandled events (until a `Command::Resume`).
+    pub(crate) fn hold_reported(&mut self) {
+        for id in self.batch.take_held() {
+            if let Some(conn) = self.conns.get_mut(id.slot()).and_then(Option::as_mut) {
+                if conn.id == id {
+                    conn.held = true;
+                }
+            }
         }
     }
 
@@ -178,6 +191,7 @@ impl EventLoop {
         }
         self.now = Instant::now();
         self.fairness.after_poll(self.now);
+        self.hold_reported(); // what the driver's last push reported
         self.delivered = 0;
         if handler.is_some() {
             // Replies to events handled before this turn go out ahead of the
@@ -345,7 +359,7 @@ impl EventLoop {
     /// Reads until the socket is empty, the turn's budget for the connection
     /// is spent (see `fairness`), the queue to the application is full, or the
     /// connection ends.
-    fn read(&mut self, slot: usize, handler: &mut Option<Handler<'_>>) {
+    pub(crate) fn read(&mut self, slot: usize, handler: &mut Option<Handler<'_>>) {
         let mut scratch = std::mem::take(&mut self.scratch);
         let mut budget = self.fairness.budget;
         loop {
@@ -356,6 +370,7 @@ impl EventLoop {
                 self.shared
                     .queue(self.index)
                     .push_batch(&mut self.batch, false);
+                self.hold_reported();
                 self.unqueued = 0;
                 self.direct = false; // older events now wait in the queue
             }
@@ -363,6 +378,9 @@ impl EventLoop {
                 break;
             };
             let accepting_messages = matches!(conn.phase, Phase::Open);
+            if accepting_messages && conn.held && !self.shutting_down {
+                break; // its events wait for the application (see `hold_reported`)
+            }
             if accepting_messages && !self.shutting_down && self.shared.queue(self.index).is_full()
             {
                 if !conn.stalled {
