@@ -31,3 +31,7 @@ pub mod users;
 
 pub mod info;
 pub mod stats;
+
+pub mod worker;
+pub mod worker_commands;
+pub mod worker_open;

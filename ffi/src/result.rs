@@ -51,6 +51,8 @@ pub enum sb_result {
     SB_ERR_BUSY = 6015,
     /// The thing looked up (a header) is not there.
     SB_ERR_NOT_FOUND = 6016,
+    /// The operator refused a worker: a wrong secret, or it takes no workers.
+    SB_ERR_REFUSED = 6017,
     /// A bug inside the library: a Rust panic was caught at the boundary. The message says
     /// where; the server may still be usable, but should be shut down.
     SB_ERR_PANIC = 6099,
@@ -85,7 +87,7 @@ pub extern "C" fn sb_result_name(result: u32) -> *const c_char {
 
 fn name(result: u32) -> &'static std::ffi::CStr {
     use sb_result::*;
-    const ALL: [(sb_result, &std::ffi::CStr); 18] = [
+    const ALL: [(sb_result, &std::ffi::CStr); 19] = [
         (SB_OK, c"SB_OK"),
         (SB_ERR_NULL, c"SB_ERR_NULL"),
         (SB_ERR_INVALID_ARGUMENT, c"SB_ERR_INVALID_ARGUMENT"),
@@ -106,6 +108,7 @@ fn name(result: u32) -> &'static std::ffi::CStr {
         (SB_ERR_BUFFER_TOO_SMALL, c"SB_ERR_BUFFER_TOO_SMALL"),
         (SB_ERR_BUSY, c"SB_ERR_BUSY"),
         (SB_ERR_NOT_FOUND, c"SB_ERR_NOT_FOUND"),
+        (SB_ERR_REFUSED, c"SB_ERR_REFUSED"),
         (SB_ERR_PANIC, c"SB_ERR_PANIC"),
     ];
     ALL.iter()
@@ -126,6 +129,6 @@ mod tests {
         let mut names: Vec<_> = (0..7000).map(name).collect();
         names.sort();
         names.dedup();
-        assert_eq!(names.len(), 19, "18 codes and the unknown name");
+        assert_eq!(names.len(), 20, "19 codes and the unknown name");
     }
 }

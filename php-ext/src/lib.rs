@@ -6,16 +6,22 @@
 #![cfg_attr(windows, feature(abi_vectorcall))]
 
 mod callback;
+mod construct;
 mod convert;
 mod exception;
+mod handlers;
 mod handshake;
 mod options;
+mod report;
 mod run;
 mod server;
 mod signals;
 mod state;
 mod symbols;
 mod timers;
+mod worker;
+mod worker_run;
+mod worker_state;
 
 use ext_php_rs::prelude::*;
 use ext_php_rs::zend::ModuleEntry;
@@ -46,4 +52,5 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .version(env!("CARGO_PKG_VERSION"))
         .info_function(info)
         .class::<server::Server>()
+        .class::<worker::Worker>()
 }
