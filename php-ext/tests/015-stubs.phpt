@@ -5,38 +5,52 @@ switchboard
 --FILE--
 <?php
 $stub = file_get_contents(__DIR__ . '/../switchboard.stub.php');
-preg_match_all('/public function (\w+)\((.*)\)(?::\s*([^{\s]+))?\s*\{\}/', $stub, $m, PREG_SET_ORDER);
-$fromStub = [];
-foreach ($m as $match) {
-    [, $name, $params] = $match;
-    $ret = $match[3] ?? '';
-    $fromStub[$name] = preg_replace('/\s+/', ' ', trim($params)) . ($ret ? ": $ret" : '');
+
+/** The methods of one class of the stubs, as "params: return" by name. */
+function fromStub(string $stub, string $class): array {
+    preg_match('/\n    class ' . $class . ' \{\n(.*?)\n    \}\n/s', $stub, $body);
+    preg_match_all('/public function (\w+)\((.*)\)(?::\s*([^{\s]+))?\s*\{\}/', $body[1] ?? '', $m, PREG_SET_ORDER);
+    $methods = [];
+    foreach ($m as $match) {
+        [, $name, $params] = $match;
+        $ret = $match[3] ?? '';
+        $methods[$name] = preg_replace('/\s+/', ' ', trim($params)) . ($ret ? ": $ret" : '');
+    }
+    return $methods;
 }
 
-$fromExt = [];
-foreach ((new ReflectionClass(Switchboard\Server::class))->getMethods() as $method) {
-    $params = array_map(function (ReflectionParameter $p) {
-        $s = $p->getType() . ' $' . $p->getName();
-        if ($p->isDefaultValueAvailable()) {
-            $d = $p->getDefaultValue();
-            $s .= ' = ' . ($d === null ? 'null' : ($d === '' ? "''" : var_export($d, true)));
-        }
-        return $s;
-    }, $method->getParameters());
-    $ret = $method->hasReturnType() ? ': ' . $method->getReturnType() : '';
-    $fromExt[$method->getName()] = implode(', ', $params) . $ret;
-}
-ksort($fromStub);
-ksort($fromExt);
-foreach (array_unique(array_merge(array_keys($fromStub), array_keys($fromExt))) as $name) {
-    if (($fromStub[$name] ?? null) !== ($fromExt[$name] ?? null)) {
-        echo "$name: stub ", $fromStub[$name] ?? '(missing)', ' / extension ', $fromExt[$name] ?? '(missing)', "\n";
+/** The same, from the loaded extension. */
+function fromExt(string $class): array {
+    $methods = [];
+    foreach ((new ReflectionClass($class))->getMethods() as $method) {
+        $params = array_map(function (ReflectionParameter $p) {
+            $s = $p->getType() . ' $' . $p->getName();
+            if ($p->isDefaultValueAvailable()) {
+                $d = $p->getDefaultValue();
+                $s .= ' = ' . ($d === null ? 'null' : ($d === '' ? "''" : var_export($d, true)));
+            }
+            return $s;
+        }, $method->getParameters());
+        $ret = $method->hasReturnType() ? ': ' . $method->getReturnType() : '';
+        $methods[$method->getName()] = implode(', ', $params) . $ret;
     }
+    return $methods;
+}
+
+foreach (['Server', 'Worker'] as $class) {
+    $stubbed = fromStub($stub, $class);
+    $loaded = fromExt("Switchboard\\$class");
+    foreach (array_unique(array_merge(array_keys($stubbed), array_keys($loaded))) as $name) {
+        if (($stubbed[$name] ?? null) !== ($loaded[$name] ?? null)) {
+            echo "$class::$name: stub ", $stubbed[$name] ?? '(missing)', ' / extension ', $loaded[$name] ?? '(missing)', "\n";
+        }
+    }
+    echo $class, ': ', count($loaded), " methods checked\n";
 }
 var_dump(str_contains($stub, 'class Exception extends \Exception'));
 var_dump(str_contains($stub, "public const VERSION = '" . Switchboard\Server::VERSION . "'"));
-echo count($fromExt), " methods checked\n";
 --EXPECT--
+Server: 24 methods checked
+Worker: 18 methods checked
 bool(true)
 bool(true)
-24 methods checked
