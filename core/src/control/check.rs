@@ -18,10 +18,10 @@ pub fn check(request: &Request) -> Result<(), Error> {
         Request::Send { kind, data, .. }
         | Request::Publish { kind, data, .. }
         | Request::SendToUser { kind, data, .. }
-        | Request::Broadcast { kind, data, .. } => {
-            if *kind == MessageKind::Text && std::str::from_utf8(data).is_err() {
-                return Err(Error::InvalidUtf8);
-            }
+        | Request::Broadcast { kind, data, .. }
+            if *kind == MessageKind::Text && std::str::from_utf8(data).is_err() =>
+        {
+            return Err(Error::InvalidUtf8);
         }
         Request::Close { code, reason, .. } => {
             if !is_server_code(*code) {
