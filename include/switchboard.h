@@ -169,6 +169,10 @@ enum sb_result
      */
     SB_ERR_PROTOCOL = 6021,
     /**
+     * The operator refused a worker: a wrong secret, or it takes no workers.
+     */
+    SB_ERR_REFUSED = 6022,
+    /**
      * A bug inside the library: a Rust panic was caught at the boundary. The message says
      * where; the server may still be usable, but should be shut down.
      */
@@ -231,6 +235,12 @@ typedef struct sb_config sb_config;
  * the same time, except `sb_server_wait` (one thread at a time) and `sb_server_free` (alone).
  */
 typedef struct sb_server sb_server;
+
+/**
+ * A worker attached to an operator: made by `sb_worker_connect`, freed by `sb_worker_free`.
+ * Not thread-safe: use it from one thread at a time.
+ */
+typedef struct sb_worker sb_worker;
 
 /**
  * What to do when a client offers subprotocols and none is supported.
@@ -487,6 +497,27 @@ typedef struct sb_stats {
     uint64_t dropped;
     struct sb_closed_by closed_by;
 } sb_stats;
+
+/**
+ * What the operator tells a worker about a connection along with its `SB_EVENT_OPEN`,
+ * beyond the handshake: whether another worker had it before, and what it had then.
+ */
+typedef struct sb_worker_open {
+    /**
+     * True when the connection comes from a worker that left (detached or vanished): its
+     * handshake happened long ago, and the fields below say what to rebuild.
+     */
+    bool resumed;
+    /**
+     * The user the connection is bound to; `ptr` is NULL when none.
+     */
+    struct sb_str user;
+    /**
+     * The topics the connection is subscribed to, `topic_count` of them.
+     */
+    const struct sb_str *topics;
+    size_t topic_count;
+} sb_worker_open;
 
 /**
  * Accept the connection without a subprotocol (the default, as RFC 6455 suggests).
@@ -1309,6 +1340,212 @@ sb_result sb_client_user_connections(const struct sb_client *client,
  * `client` is NULL or a live client; `stats_out` is NULL or writable.
  */
 sb_result sb_client_stats(const struct sb_client *client, struct sb_stats *stats_out);
+
+/**
+ * Connects to the operator's control socket at `address` (`unix:/path/to.sock` or
+ * `tcp:HOST:PORT`) with `secret` (its `--control-secret`; NULL: none) and attaches as a
+ * worker: the operator starts handing it connections, whose events `sb_worker_wait` takes.
+ *
+ * Errors: `SB_ERR_INVALID_ARGUMENT` (a malformed address), `SB_ERR_IO` (the socket cannot be
+ * reached), `SB_ERR_REFUSED` (a wrong secret, an operator that takes no workers).
+ *
+ * # Safety
+ * `address` is NULL or a NUL-terminated string; `secret` is NULL or a NUL-terminated string;
+ * `worker_out` is NULL or writable.
+ */
+sb_result sb_worker_connect(const char *address, const char *secret, struct sb_worker **worker_out);
+
+/**
+ * Writes the commands given since the last call, then waits up to `timeout_ms` milliseconds
+ * (0: do not wait; negative: until one arrives) for events and writes up to `capacity` of
+ * them to `events`, their number to `*count_out` (0 when the time ran out). Events are those
+ * of `sb_server_wait`; for an open event, `sb_worker_open_info` tells whether the connection
+ * was taken over from another worker, with its user and topics. The pointers inside the
+ * events stay valid until the next `sb_worker_wait` or `sb_worker_free`.
+ *
+ * After `sb_worker_detach`, returns `SB_ERR_SHUT_DOWN` (writing nothing) once the last
+ * event was taken. `SB_ERR_IO` when the connection to the operator broke.
+ *
+ * # Safety
+ * `worker` is NULL or a live worker; `events` is NULL or points to `capacity` writable
+ * `sb_event`s; `count_out` is NULL or writable.
+ */
+sb_result sb_worker_wait(struct sb_worker *worker,
+                         struct sb_event *events,
+                         size_t capacity,
+                         int timeout_ms,
+                         size_t *count_out);
+
+/**
+ * Writes the commands given so far now (`sb_worker_wait` does it first).
+ *
+ * # Safety
+ * `worker` is NULL or a live worker.
+ */
+sb_result sb_worker_flush(struct sb_worker *worker);
+
+/**
+ * Detaches gracefully, for a restart without loss: the operator sends no new event, and
+ * gives this worker's connections to the other workers once this one is freed. Keep
+ * calling `sb_worker_wait` and handling its events (replies are still delivered) until it
+ * returns `SB_ERR_SHUT_DOWN`, then call `sb_worker_free`.
+ *
+ * # Safety
+ * `worker` is NULL or a live worker.
+ */
+sb_result sb_worker_detach(struct sb_worker *worker);
+
+/**
+ * Writes the commands given so far, closes the connection to the operator and frees the
+ * worker, with every pointer it handed out. Without a detach first, the events the operator
+ * had sent and this worker had not taken are lost. NULL is ignored.
+ *
+ * # Safety
+ * `worker` is NULL or came from `sb_worker_connect` and was not freed before.
+ */
+void sb_worker_free(struct sb_worker *worker);
+
+/**
+ * Queues one message (`SB_TEXT`, which must be UTF-8, or `SB_BINARY`) of `len` bytes for a
+ * connection; the bytes are copied. Errors: `SB_ERR_INVALID_UTF8`, `SB_ERR_INVALID_ARGUMENT`
+ * (kind), `SB_ERR_SHUT_DOWN` (the connection to the operator is closed).
+ *
+ * # Safety
+ * `worker` is NULL or a live worker; `data` is NULL (only with `len` 0) or `len` readable
+ * bytes.
+ */
+sb_result sb_worker_send(struct sb_worker *worker,
+                         sb_conn_id id,
+                         sb_message_kind kind,
+                         const uint8_t *data,
+                         size_t len);
+
+/**
+ * Queues a message for every subscriber of `topic`, on every worker, except `except`
+ * (0: none).
+ *
+ * # Safety
+ * `worker` is NULL or a live worker; `topic` is NULL or a NUL-terminated string; `data` is
+ * NULL (only with `len` 0) or `len` readable bytes.
+ */
+sb_result sb_worker_publish(struct sb_worker *worker,
+                            const char *topic,
+                            sb_message_kind kind,
+                            const uint8_t *data,
+                            size_t len,
+                            sb_conn_id except);
+
+/**
+ * Queues a message for every open connection except `except` (0: none).
+ *
+ * # Safety
+ * `worker` is NULL or a live worker; `data` is NULL (only with `len` 0) or `len` readable
+ * bytes.
+ */
+sb_result sb_worker_broadcast(struct sb_worker *worker,
+                              sb_message_kind kind,
+                              const uint8_t *data,
+                              size_t len,
+                              sb_conn_id except);
+
+/**
+ * Sends one message to every connection bound to `user`. With `count_out` NULL it is queued
+ * like the other commands; otherwise it waits for the operator's answer (one round trip,
+ * after the commands queued before it) and writes the number of connections reached.
+ * Events read meanwhile are kept for the next `sb_worker_wait`; the last batch's pointers
+ * stay valid.
+ *
+ * # Safety
+ * `worker` is NULL or a live worker; `user` is NULL or a NUL-terminated string; `data` is
+ * NULL (only with `len` 0) or `len` readable bytes; `count_out` is NULL or writable.
+ */
+sb_result sb_worker_send_to_user(struct sb_worker *worker,
+                                 const char *user,
+                                 sb_message_kind kind,
+                                 const uint8_t *data,
+                                 size_t len,
+                                 size_t *count_out);
+
+/**
+ * Queues the start of the close handshake with `code` (1000–1003, 1007–1009, 1011–1014,
+ * 3000–4999) and `reason` (NULL: empty; at most 123 bytes). Errors:
+ * `SB_ERR_INVALID_CLOSE_CODE`, `SB_ERR_REASON_TOO_LONG`.
+ *
+ * # Safety
+ * `worker` is NULL or a live worker; `reason` is NULL or a NUL-terminated string.
+ */
+sb_result sb_worker_close(struct sb_worker *worker,
+                          sb_conn_id id,
+                          uint16_t code,
+                          const char *reason);
+
+/**
+ * Queues adding a connection to `topic`.
+ *
+ * # Safety
+ * `worker` is NULL or a live worker; `topic` is NULL or a NUL-terminated string.
+ */
+sb_result sb_worker_subscribe(struct sb_worker *worker, sb_conn_id id, const char *topic);
+
+/**
+ * Queues removing a connection from `topic`.
+ *
+ * # Safety
+ * `worker` is NULL or a live worker; `topic` is NULL or a NUL-terminated string.
+ */
+sb_result sb_worker_unsubscribe(struct sb_worker *worker, sb_conn_id id, const char *topic);
+
+/**
+ * Queues binding a connection to `user` (a user may have many connections).
+ *
+ * # Safety
+ * `worker` is NULL or a live worker; `user` is NULL or a NUL-terminated string.
+ */
+sb_result sb_worker_bind_user(struct sb_worker *worker, sb_conn_id id, const char *user);
+
+/**
+ * Queues removing a connection's user binding.
+ *
+ * # Safety
+ * `worker` is NULL or a live worker.
+ */
+sb_result sb_worker_unbind_user(struct sb_worker *worker, sb_conn_id id);
+
+/**
+ * Queues accepting a pending handshake (`SB_EVENT_OPEN` with `pending`, when the operator
+ * runs with `--authorize`); `accept` may be NULL. No second open event follows: the
+ * connection is open once the operator has carried it out.
+ *
+ * # Safety
+ * `worker` is NULL or a live worker; `accept` is NULL or valid, its strings NULL or
+ * NUL-terminated, `headers` pointing to `header_count` entries.
+ */
+sb_result sb_worker_accept(struct sb_worker *worker, sb_conn_id id, const struct sb_accept *accept);
+
+/**
+ * Queues refusing a pending handshake with an HTTP `status` (400–599) and a short plain-text
+ * `body` (NULL: empty). Errors: `SB_ERR_INVALID_STATUS`.
+ *
+ * # Safety
+ * `worker` is NULL or a live worker; `body` is NULL or a NUL-terminated string.
+ */
+sb_result sb_worker_reject(struct sb_worker *worker,
+                           sb_conn_id id,
+                           uint16_t status,
+                           const char *body);
+
+/**
+ * For a connection whose `SB_EVENT_OPEN` came in the last `sb_worker_wait`: whether it was
+ * taken over from a worker that left, with the user and topics it had (`*info_out`).
+ * `SB_ERR_NOT_FOUND` when that batch has no open event for `id`. The strings stay valid
+ * until the next `sb_worker_wait` or `sb_worker_free`.
+ *
+ * # Safety
+ * `worker` is NULL or a live worker; `info_out` is NULL or writable.
+ */
+sb_result sb_worker_open_info(const struct sb_worker *worker,
+                              sb_conn_id id,
+                              struct sb_worker_open *info_out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -429,4 +429,206 @@ namespace Switchboard {
          */
         public function userConnections(string $user): array {}
     }
+
+    /**
+     * A worker: attaches to the operator's control socket (`unix:/path` or
+     * `tcp:HOST:PORT`) and handles the events of the connections the operator
+     * gives it, with the handlers of `Switchboard\Server`.
+     *
+     * Commands (`send`, `publish`...) are queued and written before the next
+     * read; they return true once queued and false once the worker is no longer
+     * attached (after `run()` returned). The operator carries them out in order,
+     * skipping those for connections that have gone meanwhile. Invalid arguments
+     * throw `\Switchboard\Exception`.
+     */
+    class Worker {
+        /**
+         * Connects to the operator and attaches; its events start to arrive in `run()`.
+         *
+         * @throws \Switchboard\Exception for a malformed address, an unknown option,
+         * an operator that cannot be reached, or one that refuses (wrong secret).
+         *
+         * @param string $address
+         * @param ?array $options
+         */
+        public function __construct(string $address, ?array $options = null) {}
+
+        /**
+         * Accepts a pending handshake, with optional
+         * `['user' => string, 'subprotocol' => string, 'headers' => [name => value]]`.
+         * The `open` handler runs next. False if the handshake was already decided.
+         *
+         * @param int $id
+         * @param ?array $options
+         * @return bool
+         */
+        public function accept(int $id, ?array $options = null): bool {}
+
+        /**
+         * Calls `$callback(int $timer)` once after `$seconds`; returns the timer id.
+         *
+         * @param float $seconds
+         * @param callable $callback
+         * @return int
+         */
+        public function after(float $seconds, callable $callback): int {}
+
+        /**
+         * Binds the connection to a user id (a user may have many connections).
+         *
+         * @param int $id
+         * @param string $user
+         * @return bool
+         */
+        public function bindUser(int $id, string $user): bool {}
+
+        /**
+         * Sends to every open connection, except `$except` (0: none).
+         *
+         * @param string $data
+         * @param bool $binary
+         * @param int $except
+         * @return bool
+         */
+        public function broadcast(string $data, bool $binary = false, int $except = 0): bool {}
+
+        /**
+         * Cancels a timer; false if it had already ended or never existed.
+         *
+         * @param int $timer
+         * @return bool
+         */
+        public function clearTimer(int $timer): bool {}
+
+        /**
+         * Starts the close handshake.
+         *
+         * @throws \Switchboard\Exception for a code other than 1000-1003, 1007-1009,
+         * 1011-1014, 3000-4999, or a reason longer than 123 bytes.
+         *
+         * @param int $id
+         * @param int $code
+         * @param string $reason
+         * @return bool
+         */
+        public function close(int $id, int $code = 1000, string $reason = ''): bool {}
+
+        /**
+         * Calls `$callback(int $timer)` every `$seconds` (at least 0.001) while
+         * `run()` runs; returns the timer id.
+         *
+         * @param float $seconds
+         * @param callable $callback
+         * @return int
+         */
+        public function every(float $seconds, callable $callback): int {}
+
+        /**
+         * Sets the handler for an event, replacing any earlier one:
+         * `open(int $id, array $request)` (the request as in `Server`, plus `resumed`,
+         * `user` and `topics` for a connection taken over from a worker that left),
+         * `message(int $id, string $data, bool $binary)`,
+         * `close(int $id, int $code, string $reason, bool $clean)`,
+         * `handshake(int $id, array $request): bool|int|array|null` (when the operator
+         * runs with `--authorize`), `error(\Throwable $e, string $event, ?int $id)`.
+         *
+         * @param string $event
+         * @param callable $handler
+         * @return void
+         */
+        public function on(string $event, callable $handler): void {}
+
+        /**
+         * Sends to every subscriber of a topic, on every worker, except `$except` (0: none).
+         *
+         * @param string $topic
+         * @param string $data
+         * @param bool $binary
+         * @param int $except
+         * @return bool
+         */
+        public function publish(string $topic, string $data, bool $binary = false, int $except = 0): bool {}
+
+        /**
+         * Refuses a pending handshake with an HTTP status (400-599) and a body.
+         * False if the handshake was already decided.
+         *
+         * @param int $id
+         * @param int $status
+         * @param string $body
+         * @return bool
+         */
+        public function reject(int $id, int $status = 403, string $body = ''): bool {}
+
+        /**
+         * Serves: calls the handlers and timers until `stop()` is called or
+         * SIGINT/SIGTERM arrive (unless the script handles them itself), then
+         * detaches gracefully: the events already sent are handled, the commands
+         * written, and the connection closed; the operator then gives the
+         * connections to the other workers, losing no message.
+         *
+         * @throws \Switchboard\Exception when the connection to the operator breaks.
+         *
+         * @return void
+         */
+        public function run(): void {}
+
+        /**
+         * Sends a text (valid UTF-8) or binary message.
+         *
+         * @throws \Switchboard\Exception if a text message is not valid UTF-8.
+         *
+         * @param int $id
+         * @param string $data
+         * @param bool $binary
+         * @return bool
+         */
+        public function send(int $id, string $data, bool $binary = false): bool {}
+
+        /**
+         * Sends to every connection bound to the user; returns how many. Unlike the
+         * other commands it waits for the operator's answer (one round trip, after
+         * the commands queued before it); 0 once the worker is no longer attached.
+         *
+         * @param string $user
+         * @param string $data
+         * @param bool $binary
+         * @return int
+         */
+        public function sendToUser(string $user, string $data, bool $binary = false): int {}
+
+        /**
+         * Detaches gracefully: inside `run()`, `run()` returns once done; outside,
+         * the connection closes at once (the operator hands the connections over).
+         *
+         * @return void
+         */
+        public function stop(): void {}
+
+        /**
+         * Adds the connection to a topic.
+         *
+         * @param int $id
+         * @param string $topic
+         * @return bool
+         */
+        public function subscribe(int $id, string $topic): bool {}
+
+        /**
+         * Removes the connection's user binding.
+         *
+         * @param int $id
+         * @return bool
+         */
+        public function unbindUser(int $id): bool {}
+
+        /**
+         * Removes the connection from a topic.
+         *
+         * @param int $id
+         * @param string $topic
+         * @return bool
+         */
+        public function unsubscribe(int $id, string $topic): bool {}
+    }
 }

@@ -331,3 +331,51 @@ fn handshakes_needing_authorization_get_503_without_a_worker() {
     let refused = Client::connect_with(operator.addr, "/", &[]).err().unwrap();
     assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
 }
+
+#[test]
+fn a_worker_asks_a_question_and_keeps_the_events_that_came_first() {
+    let operator = Operator::start("ask", BacklogLimits::default(), false);
+    let mut worker = Worker::connect(&operator.address, None).unwrap();
+    let mut ann = Client::connect_with(operator.addr, "/ann", &[]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut events = Vec::new();
+    let id = loop {
+        worker
+            .poll(&mut events, Some(Duration::from_millis(50)))
+            .unwrap();
+        if let Some(ToWorker::Open(open)) = events.first() {
+            break open.id;
+        }
+        assert!(Instant::now() < deadline, "no open");
+    };
+    events.clear();
+    worker.command(&Request::BindUser {
+        id,
+        user: "ann".into(),
+    });
+    ann.send(OpCode::Text, b"first");
+    std::thread::sleep(Duration::from_millis(100)); // so that it comes before the reply
+    let question = Request::SendToUser {
+        user: "ann".into(),
+        kind: switchboard::server::MessageKind::Text,
+        data: b"hi".to_vec(),
+    };
+    let reply = worker.ask(&question, &mut events).unwrap();
+    assert_eq!(reply, Reply::Ok { count: 1 });
+    assert_eq!(ann.recv_data().text(), "hi");
+    assert!(
+        matches!(&events[..], [ToWorker::Message { data, .. }] if data == b"first"),
+        "{events:?}"
+    );
+    // A question after `Detached` is answered too.
+    worker.detach();
+    events.clear();
+    while events.last() != Some(&ToWorker::Detached) {
+        worker
+            .poll(&mut events, Some(Duration::from_millis(50)))
+            .unwrap();
+        assert!(Instant::now() < deadline, "no Detached");
+    }
+    let reply = worker.ask(&question, &mut events).unwrap();
+    assert_eq!(reply, Reply::Ok { count: 1 });
+}

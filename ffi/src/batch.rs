@@ -14,9 +14,9 @@ use crate::event::{sb_event, sb_event_kind, sb_header, sb_open, sb_str, SB_BINAR
 
 /// Where one string sits in the arena (its NUL follows it).
 #[derive(Clone, Copy)]
-struct Span {
-    start: usize,
-    len: usize,
+pub(crate) struct Span {
+    pub(crate) start: usize,
+    pub(crate) len: usize,
 }
 
 /// An open event's strings, as spans, until the arena is final.
@@ -182,7 +182,7 @@ fn open_strings(
 /// Appends a string and its NUL. Strings from the engine hold no NUL of their own (HTTP
 /// forbids them in heads, and close reasons are checked UTF-8 from the peer); one would only
 /// shorten what C sees through `ptr` as a C string.
-fn push(arena: &mut Vec<u8>, bytes: &[u8]) -> Span {
+pub(crate) fn push(arena: &mut Vec<u8>, bytes: &[u8]) -> Span {
     let start = arena.len();
     arena.extend_from_slice(bytes);
     arena.push(0);

@@ -102,7 +102,7 @@ pub unsafe extern "C" fn sb_server_accept(
 
 /// # Safety
 /// As for `sb_server_accept`.
-unsafe fn to_accept(a: &sb_accept) -> Result<Accept, Failure> {
+pub(crate) unsafe fn to_accept(a: &sb_accept) -> Result<Accept, Failure> {
     let mut headers = Vec::with_capacity(a.header_count);
     if a.header_count > 0 {
         if a.headers.is_null() {

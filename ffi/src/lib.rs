@@ -35,3 +35,6 @@ pub mod stats;
 pub mod client;
 pub mod client_commands;
 pub mod client_queries;
+pub mod worker;
+pub mod worker_commands;
+pub mod worker_open;

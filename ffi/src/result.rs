@@ -66,6 +66,8 @@ pub enum sb_result {
     /// `sb_client_*`: the server sent something that is not a valid reply, or refused a
     /// frame as malformed.
     SB_ERR_PROTOCOL = 6021,
+    /// The operator refused a worker: a wrong secret, or it takes no workers.
+    SB_ERR_REFUSED = 6022,
     /// A bug inside the library: a Rust panic was caught at the boundary. The message says
     /// where; the server may still be usable, but should be shut down.
     SB_ERR_PANIC = 6099,
@@ -100,7 +102,7 @@ pub extern "C" fn sb_result_name(result: u32) -> *const c_char {
 
 fn name(result: u32) -> &'static std::ffi::CStr {
     use sb_result::*;
-    const ALL: [(sb_result, &std::ffi::CStr); 23] = [
+    const ALL: [(sb_result, &std::ffi::CStr); 24] = [
         (SB_OK, c"SB_OK"),
         (SB_ERR_NULL, c"SB_ERR_NULL"),
         (SB_ERR_INVALID_ARGUMENT, c"SB_ERR_INVALID_ARGUMENT"),
@@ -126,6 +128,7 @@ fn name(result: u32) -> &'static std::ffi::CStr {
         (SB_ERR_DISCONNECTED, c"SB_ERR_DISCONNECTED"),
         (SB_ERR_UNAUTHORIZED, c"SB_ERR_UNAUTHORIZED"),
         (SB_ERR_PROTOCOL, c"SB_ERR_PROTOCOL"),
+        (SB_ERR_REFUSED, c"SB_ERR_REFUSED"),
         (SB_ERR_PANIC, c"SB_ERR_PANIC"),
     ];
     ALL.iter()
@@ -146,6 +149,6 @@ mod tests {
         let mut names: Vec<_> = (0..7000).map(name).collect();
         names.sort();
         names.dedup();
-        assert_eq!(names.len(), 24, "23 codes and the unknown name");
+        assert_eq!(names.len(), 25, "24 codes and the unknown name");
     }
 }

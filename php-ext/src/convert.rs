@@ -6,6 +6,7 @@ use std::time::Duration;
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::convert::IntoZval;
 use ext_php_rs::types::{ZendHashTable, ZendStr, Zval};
+use switchboard::control::wire::WorkerOpen;
 use switchboard::server::{ConnId, ConnInfo, Event, Open, Request, Stats};
 
 /// Connection ids travel as PHP ints: the same 64 bits, so every id round-trips
@@ -72,6 +73,25 @@ fn optional_string(value: Option<&str>) -> Zval {
 /// The handshake request as `['method', 'path', 'query', 'peer', 'subprotocol',
 /// 'protocols', 'headers' => [lowercase name => value], 'cookies' => [name => value]]`.
 pub fn request(open: &Open) -> Zval {
+    array(request_table(open))
+}
+
+/// A worker's `open` request: `request()`'s keys plus `resumed` (true when the
+/// connection comes from a worker that left), `user` (?string) and `topics`
+/// (list), what it had then, for the new worker to rebuild its state.
+pub fn worker_request(open: &WorkerOpen) -> Zval {
+    let mut ht = request_table(&switchboard::control::worker_event::to_open(open));
+    put(&mut ht, "resumed", open.resumed);
+    put(&mut ht, "user", optional_string(open.user.as_deref()));
+    let mut topics = ZendHashTable::new();
+    for topic in &open.topics {
+        let _ = topics.push(bytes(topic.as_bytes()));
+    }
+    put(&mut ht, "topics", array(topics));
+    array(ht)
+}
+
+fn request_table(open: &Open) -> ZBox<ZendHashTable> {
     let req = &open.request;
     let mut ht = ZendHashTable::new();
     put(&mut ht, "method", bytes(req.method.as_bytes()));
@@ -90,7 +110,7 @@ pub fn request(open: &Open) -> Zval {
     put(&mut ht, "protocols", array(protocols));
     put(&mut ht, "headers", array(headers(req)));
     put(&mut ht, "cookies", array(cookies(req)));
-    array(ht)
+    ht
 }
 
 /// Header names lowercased; a repeated header's values joined with `, ` (`; ` for

@@ -29,6 +29,11 @@ impl Handshakes {
         self.waiting.insert(id, Waiting::Pending(request));
     }
 
+    /// True while the connection waits for a decision.
+    pub fn is_pending(&self, id: ConnId) -> bool {
+        matches!(self.waiting.get(&id), Some(Waiting::Pending(_)))
+    }
+
     /// The connection was accepted: its `open` event is now owed.
     pub fn accepted(&mut self, id: ConnId) {
         let request = match self.waiting.remove(&id) {

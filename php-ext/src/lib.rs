@@ -7,17 +7,23 @@
 
 mod callback;
 mod client;
+mod construct;
 mod convert;
 mod exception;
+mod handlers;
 mod handshake;
 mod options;
 mod pool;
+mod report;
 mod run;
 mod server;
 mod signals;
 mod state;
 mod symbols;
 mod timers;
+mod worker;
+mod worker_run;
+mod worker_state;
 
 use ext_php_rs::prelude::*;
 use ext_php_rs::zend::ModuleEntry;
@@ -49,4 +55,5 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .info_function(info)
         .class::<server::Server>()
         .class::<client::Client>()
+        .class::<worker::Worker>()
 }

@@ -7,29 +7,22 @@ use std::time::{Duration, Instant};
 
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::exception::PhpResult;
-use ext_php_rs::types::{ZendHashTable, ZendObject, Zval};
-use ext_php_rs::zend::ExecutorGlobals;
+use ext_php_rs::types::{ZendHashTable, Zval};
 use switchboard::server::{ConnId, Event, Incoming, MessageKind};
 
 use crate::callback::{self, Thrown};
 use crate::convert::{self, boolean, bytes, long};
 use crate::exception::error;
 use crate::handshake::{self, Decision};
+use crate::report::{after_php, finish, report, report_message, Flow};
 use crate::signals::{self, StopSignals};
 use crate::state::{Mode, On, State};
+use crate::timers;
 
 /// Events taken from the engine at once, at most.
 const BATCH: usize = 1024;
 /// The longest uninterrupted wait: how soon signals and `stop()` are noticed.
 const SLICE: Duration = Duration::from_millis(50);
-
-/// Whether to keep going after an event or a timer.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Flow {
-    Continue,
-    /// `exit()` is unwinding: return to PHP without running more PHP code.
-    Exit,
-}
 
 /// Sets the mode for the duration of a call.
 struct ModeGuard<'a>(&'a State);
@@ -80,7 +73,9 @@ pub fn run(state: &State) -> PhpResult<()> {
             break Flow::Continue;
         }
         if signals::interrupt_pending() {
-            if !signals::handle_interrupt() || after_php(state, "signal", None) == Flow::Exit {
+            if !signals::handle_interrupt()
+                || after_php(&state.handlers, "signal", None) == Flow::Exit
+            {
                 break Flow::Exit;
             }
             continue;
@@ -159,20 +154,13 @@ fn fire_timers(state: &State) -> Flow {
 }
 
 fn fire_timers_then(state: &State, open: bool) -> Flow {
-    let now = Instant::now();
-    loop {
-        let due = state.timers.borrow_mut().take_due(now);
-        let Some((id, callback)) = due else {
-            return Flow::Continue;
-        };
-        let result = callback.call(&mut [long(id)]);
-        if finish(state, result, "timer", None) == Flow::Exit {
-            return Flow::Exit;
+    timers::fire_due(&state.timers, &state.handlers, || {
+        if open {
+            open_accepted(state)
+        } else {
+            Flow::Continue
         }
-        if open && open_accepted(state) == Flow::Exit {
-            return Flow::Exit;
-        }
-    }
+    })
 }
 
 /// Passes one event to its handler.
@@ -221,7 +209,7 @@ fn call<const N: usize>(
     match state.handler(on) {
         Some(handler) => {
             let result = handler.call(&mut args());
-            finish(state, result, on.name(), Some(id))
+            finish(&state.handlers, result, on.name(), Some(id))
         }
         None => Flow::Continue,
     }
@@ -241,7 +229,7 @@ fn authorize(state: &State, id: ConnId, request: Zval) -> Flow {
         Ok(value) => handshake::decision(&value),
         Err(Thrown::Exit) => return Flow::Exit,
         Err(Thrown::Exception(ex)) => {
-            if report(state, "handshake", Some(id), ex) == Flow::Exit {
+            if report(&state.handlers, "handshake", Some(id), ex) == Flow::Exit {
                 return Flow::Exit;
             }
             Ok(Decision::Reject(500))
@@ -253,7 +241,7 @@ fn authorize(state: &State, id: ConnId, request: Zval) -> Flow {
         Ok(Decision::Later) => Ok(()),
         Err(message) => {
             let _ = state.reject(id, 500, "");
-            return report_message(state, "handshake", Some(id), &message);
+            return report_message(&state.handlers, "handshake", Some(id), &message);
         }
     };
     match applied {
@@ -264,7 +252,7 @@ fn authorize(state: &State, id: ConnId, request: Zval) -> Flow {
         ) => Flow::Continue,
         Err(e) => {
             let _ = state.reject(id, 500, "");
-            report_message(state, "handshake", Some(id), &e.to_string())
+            report_message(&state.handlers, "handshake", Some(id), &e.to_string())
         }
     }
 }
@@ -281,78 +269,6 @@ fn open_accepted(state: &State) -> Flow {
         }) == Flow::Exit
         {
             return Flow::Exit;
-        }
-    }
-}
-
-/// After a handler call: reports an exception and goes on, or stops for `exit()`.
-fn finish(state: &State, result: Result<Zval, Thrown>, event: &str, id: Option<ConnId>) -> Flow {
-    match result {
-        Ok(_) => Flow::Continue,
-        Err(Thrown::Exit) => Flow::Exit,
-        Err(Thrown::Exception(ex)) => report(state, event, id, ex),
-    }
-}
-
-/// After PHP code ran outside a handler call (the interrupt function).
-fn after_php(state: &State, event: &str, id: Option<ConnId>) -> Flow {
-    match callback::pending() {
-        None => Flow::Continue,
-        Some(Thrown::Exit) => Flow::Exit,
-        Some(Thrown::Exception(ex)) => report(state, event, id, ex),
-    }
-}
-
-/// A handler threw: the `error` handler gets `($exception, $event, $id)`; without
-/// one (or if it throws too) the exception is written to STDERR. Serving goes on.
-fn report(state: &State, event: &str, id: Option<ConnId>, mut ex: ZBox<ZendObject>) -> Flow {
-    if let Some(handler) = state.handler(On::Error) {
-        let mut exception = Zval::new();
-        exception.set_object(&mut ex);
-        let mut id_arg = Zval::new();
-        match id {
-            Some(id) => id_arg.set_long(convert::id_to_php(id)),
-            None => id_arg.set_null(),
-        }
-        match handler.call(&mut [exception, bytes(event.as_bytes()), id_arg]) {
-            Ok(_) => return Flow::Continue,
-            Err(Thrown::Exit) => return Flow::Exit,
-            Err(Thrown::Exception(second)) => {
-                to_stderr(&format!(
-                    "the error handler threw {}, while reporting: {}",
-                    callback::describe(&second),
-                    where_from(event, id, &ex)
-                ));
-                return Flow::Continue;
-            }
-        }
-    }
-    to_stderr(&where_from(event, id, &ex));
-    Flow::Continue
-}
-
-/// One line on STDERR; a closed STDERR is not an error worth stopping for.
-fn to_stderr(line: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "Switchboard: {line}");
-}
-
-/// `message handler (connection 5) threw RuntimeException: boom in file.php:12`.
-fn where_from(event: &str, id: Option<ConnId>, ex: &ZendObject) -> String {
-    let id = id.map_or(String::new(), |id| {
-        format!(" (connection {})", convert::id_to_php(id))
-    });
-    format!("{event} handler{id} threw {}", callback::describe(ex))
-}
-
-/// Reports a misuse found here (a bad handshake answer) as a `Switchboard\Exception`.
-fn report_message(state: &State, event: &str, id: Option<ConnId>, message: &str) -> Flow {
-    error(message).throw();
-    match ExecutorGlobals::take_exception() {
-        Some(ex) => report(state, event, id, ex),
-        None => {
-            to_stderr(message);
-            Flow::Continue
         }
     }
 }

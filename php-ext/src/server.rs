@@ -5,13 +5,13 @@
 use ext_php_rs::binary_slice::BinarySlice;
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::exception::PhpResult;
-use ext_php_rs::ffi::ext_php_rs_executor_globals;
 use ext_php_rs::prelude::*;
-use ext_php_rs::types::{ZendClassObject, ZendHashTable};
+use ext_php_rs::types::ZendHashTable;
 use switchboard::control::server::{ControlOptions, ControlServer};
 use switchboard::server::{Error, MessageKind};
 
 use crate::callback::Callback;
+use crate::construct::constructed_already;
 use crate::convert::{self, id_from_php, optional_id};
 use crate::exception::error;
 use crate::handshake::accept_options;
@@ -45,21 +45,7 @@ fn done(result: Result<(), Error>) -> PhpResult<bool> {
     }
 }
 
-/// True when `__construct` is being called again on a constructed object.
-fn constructed_already() -> bool {
-    // SAFETY: during this internal call, the current frame is the constructor's,
-    // whose `This` is the object being constructed; it is only read.
-    let frame = unsafe {
-        (*ext_php_rs_executor_globals())
-            .current_execute_data
-            .as_ref()
-    };
-    frame
-        .and_then(|frame| frame.This.object())
-        .is_some_and(|object| ZendClassObject::<Server>::from_zend_obj(object).is_some())
-}
-
-fn kind(binary: bool) -> MessageKind {
+pub fn kind(binary: bool) -> MessageKind {
     if binary {
         MessageKind::Binary
     } else {
@@ -79,7 +65,7 @@ impl Server {
     /// @throws \Switchboard\Exception for an unknown option, a wrong value, or an
     /// address that cannot be bound.
     pub fn __construct(options: &ZendHashTable) -> PhpResult<Self> {
-        if constructed_already() {
+        if constructed_already::<Server>() {
             // Replacing the state would free it under a running `run()`.
             return Err(error("the server is already constructed"));
         }

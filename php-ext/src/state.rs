@@ -9,43 +9,11 @@ use switchboard::control::server::ControlServer;
 use switchboard::server::{Accept, ConnId, Error, Event, Handle, Server};
 
 use crate::callback::Callback;
+use crate::handlers::Handlers;
 use crate::handshake::Handshakes;
 use crate::timers::Timers;
 
-/// The events a handler can be set for.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum On {
-    Open,
-    Message,
-    Close,
-    Handshake,
-    Error,
-}
-
-impl On {
-    pub const NAMES: &'static str = "open, message, close, handshake, error";
-
-    pub fn parse(name: &str) -> Option<On> {
-        Some(match name {
-            "open" => On::Open,
-            "message" => On::Message,
-            "close" => On::Close,
-            "handshake" => On::Handshake,
-            "error" => On::Error,
-            _ => return None,
-        })
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            On::Open => "open",
-            On::Message => "message",
-            On::Close => "close",
-            On::Handshake => "handshake",
-            On::Error => "error",
-        }
-    }
-}
+pub use crate::handlers::On;
 
 /// What the PHP thread is doing with this server.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -62,7 +30,7 @@ pub struct State {
     server: RefCell<Option<Server>>,
     /// The control socket (`control` option), stopped before the server.
     control: RefCell<Option<ControlServer>>,
-    handlers: RefCell<[Option<Callback>; 5]>,
+    pub handlers: Handlers,
     pub timers: RefCell<Timers>,
     pub handshakes: RefCell<Handshakes>,
     /// Events taken while stopping outside `run()`, for `poll()`.
@@ -82,7 +50,7 @@ impl State {
             authorize,
             server: RefCell::new(Some(server)),
             control: RefCell::new(control),
-            handlers: RefCell::default(),
+            handlers: Handlers::default(),
             timers: RefCell::default(),
             handshakes: RefCell::default(),
             backlog: RefCell::default(),
@@ -93,14 +61,11 @@ impl State {
     }
 
     pub fn handler(&self, on: On) -> Option<Callback> {
-        self.handlers.borrow()[on as usize].clone()
+        self.handlers.get(on)
     }
 
     pub fn set_handler(&self, on: On, callback: Option<Callback>) {
-        // The old callback is released after the borrow ends: releasing it may
-        // run a destructor, which is PHP code.
-        let old = std::mem::replace(&mut self.handlers.borrow_mut()[on as usize], callback);
-        drop(old);
+        self.handlers.set(on, callback);
     }
 
     pub fn is_stopped(&self) -> bool {

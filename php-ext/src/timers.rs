@@ -3,7 +3,12 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
+use std::cell::RefCell;
+
 use crate::callback::Callback;
+use crate::convert::long;
+use crate::handlers::Handlers;
+use crate::report::{finish, Flow};
 
 struct Timer {
     due: Instant,
@@ -78,6 +83,26 @@ impl Timers {
                 Some((id, timer.callback.clone()))
             }
             None => self.timers.remove(&id).map(|t| (id, t.callback)),
+        }
+    }
+}
+
+/// Fires the timers due now, calling `after_each` after each one (to deliver
+/// what its callback made due, such as the `open` of an accepted handshake).
+pub fn fire_due(
+    timers: &RefCell<Timers>,
+    handlers: &Handlers,
+    after_each: impl Fn() -> Flow,
+) -> Flow {
+    let now = Instant::now();
+    loop {
+        let due = timers.borrow_mut().take_due(now);
+        let Some((id, callback)) = due else {
+            return Flow::Continue;
+        };
+        let result = callback.call(&mut [long(id)]);
+        if finish(handlers, result, "timer", None) == Flow::Exit || after_each() == Flow::Exit {
+            return Flow::Exit;
         }
     }
 }

@@ -18,7 +18,7 @@ foreach ($classes as [, $class, $body]) {
 }
 
 $fromExt = [];
-foreach ([Switchboard\Server::class, Switchboard\Client::class] as $class) {
+foreach ([Switchboard\Server::class, Switchboard\Client::class, Switchboard\Worker::class] as $class) {
     foreach ((new ReflectionClass($class))->getMethods() as $method) {
         $params = array_map(function (ReflectionParameter $p) {
             $s = $p->getType() . ' $' . $p->getName();
@@ -46,4 +46,4 @@ echo count($fromExt), " methods checked\n";
 --EXPECT--
 bool(true)
 bool(true)
-39 methods checked
+57 methods checked

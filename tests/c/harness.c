@@ -83,6 +83,10 @@ static double seconds_from_env(const char *name, double fallback) {
 }
 
 pid_t tc_client(const char *scenario, const sb_server *server, int *stdout_fd) {
+    return tc_client_at(scenario, tc_port(server), stdout_fd);
+}
+
+pid_t tc_client_at(const char *scenario, uint16_t port, int *stdout_fd) {
     const char *python = getenv("SB_TEST_PYTHON");
     const char *script = getenv("SB_TEST_CLIENTS");
     if (!python || !script) {
@@ -90,7 +94,7 @@ pid_t tc_client(const char *scenario, const sb_server *server, int *stdout_fd) {
         exit(1);
     }
     char url[64];
-    snprintf(url, sizeof url, "ws://127.0.0.1:%u", (unsigned)tc_port(server));
+    snprintf(url, sizeof url, "ws://127.0.0.1:%u", (unsigned)port);
     char *argv[] = {(char *)python, (char *)script, (char *)scenario, url, NULL};
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);

@@ -41,6 +41,8 @@ uint16_t tc_port(const sb_server *server);
  * pipe whose read end is stored there. Starts the test's deadline. One client at a time:
  * the next may start once tc_running() returned false. */
 pid_t tc_client(const char *scenario, const sb_server *server, int *stdout_fd);
+/* The same for a server on another port (the operator of the worker test). */
+pid_t tc_client_at(const char *scenario, uint16_t port, int *stdout_fd);
 /* False once the client has exited, or the deadline passed (the client is then killed and
  * the test fails). */
 bool tc_running(void);

@@ -89,16 +89,21 @@ export SB_TEST_PYTHON="$PY" SB_TEST_CLIENTS="$HERE/clients.py"
 
 # --- build -----------------------------------------------------------------------------------
 echo "building libswitchboard (release)..."
-check "build: make -C ffi (cargo build --release -p switchboard-ffi)" 1200 \
+# Builds run whatever the name filter: the tests it selects need them.
+FILTER="" check "build: make -C ffi (cargo build --release -p switchboard-ffi)" 1200 \
   make -s -C "$ROOT/ffi"
 if [ ! -f "$RELEASE/libswitchboard.so" ]; then finish; fi
+# test_worker attaches to the operator program, which it starts.
+FILTER="" check "build: the operator (cargo build --release -p switchboard-operator)" 1200 \
+  bash -c "cd '$ROOT' && cargo build --release -p switchboard-operator"
+export SB_TEST_OPERATOR="$RELEASE/switchboard"
 
 check "rust: cargo test -p switchboard-ffi (unit tests, header check)" 1200 \
   bash -c "cd '$ROOT' && cargo test -p switchboard-ffi"
 
 tests=()
 for src in "$HERE"/test_*.c; do tests+=("$(basename "$src" .c)"); done
-check "compile: tests/c/harness.c" 60 "$CC" "${CFLAGS[@]}" -c "$HERE/harness.c" -o "$BUILD/harness.o"
+FILTER="" check "compile: tests/c/harness.c" 60 "$CC" "${CFLAGS[@]}" -c "$HERE/harness.c" -o "$BUILD/harness.o"
 for t in "${tests[@]}"; do
   rm -f "$BUILD/$t"
   check "compile: tests/c/$t.c" 60 \

@@ -6,9 +6,11 @@
 //! that other languages can speak it.
 
 pub mod address;
+pub mod check;
 pub mod client;
 pub mod hub;
 pub(crate) mod outbox;
 pub mod server;
 pub mod wire;
 pub mod worker;
+pub mod worker_event;

@@ -122,18 +122,30 @@ impl Worker {
         if out.len() > before || self.detached {
             return Ok(out.len() - before);
         }
+        if self.read(timeout)? {
+            self.decode(out)?;
+        }
+        Ok(out.len() - before)
+    }
+
+    /// Reads what the operator sent within `timeout` into `input`; false if
+    /// nothing came in time.
+    fn read(&mut self, timeout: Option<Duration>) -> Result<bool, WorkerError> {
         self.set_timeout(timeout)?;
         let mut chunk = [0u8; 64 * 1024];
         let n = match self.stream.read(&mut chunk) {
             Ok(0) => return Err(WorkerError::Closed),
             Ok(n) => n,
+            // A signal (the caller checks its stop flags) or no data in time.
             Err(e)
                 if matches!(
                     e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
                 ) =>
             {
-                return Ok(0)
+                return Ok(false)
             }
             Err(source) => {
                 return Err(WorkerError::Io {
@@ -143,8 +155,7 @@ impl Worker {
             }
         };
         self.input.extend_from_slice(&chunk[..n]);
-        self.decode(out)?;
-        Ok(out.len() - before)
+        Ok(true)
     }
 
     fn decode(&mut self, out: &mut Vec<ToWorker>) -> Result<(), WorkerError> {
@@ -203,6 +214,34 @@ impl Worker {
             kind,
             data: data.to_vec(),
         });
+    }
+
+    /// A command that wants its reply (`SendToUser`'s count, `Stats`...):
+    /// writes it with the commands queued before it and reads up to its
+    /// reply, one round trip. Events that came first are appended to
+    /// `events`, in order, for the caller to handle before any later one.
+    pub fn ask(
+        &mut self,
+        request: &Request,
+        events: &mut Vec<ToWorker>,
+    ) -> Result<Reply, WorkerError> {
+        encode_request(request, false, &mut self.commands);
+        self.flush()?;
+        let mut got = std::mem::take(&mut self.early);
+        loop {
+            self.decode(&mut got)?;
+            if let Some(at) = got.iter().position(|f| matches!(f, ToWorker::Reply(_))) {
+                // What came after the reply goes to the next `poll`.
+                self.early = got.split_off(at + 1);
+                let reply = got.pop();
+                events.append(&mut got);
+                if let Some(ToWorker::Reply(reply)) = reply {
+                    return Ok(reply);
+                }
+            }
+            // The operator answers every command, also after `Detached`.
+            self.read(None)?;
+        }
     }
 
     /// Asks for no more events: the operator answers with `Detached` after

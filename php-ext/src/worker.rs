@@ -1,0 +1,290 @@
+//! `Switchboard\Worker`: handlers in a process of its own, attached to the
+//! control socket of the `switchboard` operator, which holds the connections.
+//! The handler API is `Switchboard\Server`'s; commands are queued and written
+//! in one write per batch of events.
+
+use ext_php_rs::binary_slice::BinarySlice;
+use ext_php_rs::exception::PhpResult;
+use ext_php_rs::prelude::*;
+use ext_php_rs::types::ZendHashTable;
+use switchboard::control::address::ControlAddress;
+use switchboard::control::wire::{Reply, Request};
+use switchboard::control::worker::Worker as Connection;
+use switchboard::server::Error;
+
+use crate::callback::Callback;
+use crate::construct::constructed_already;
+use crate::convert::{id_from_php, type_name};
+use crate::exception::error;
+use crate::handlers::On;
+use crate::handshake::accept_options;
+use crate::server::kind;
+use crate::timers;
+use crate::worker_run;
+use crate::worker_state::WorkerState;
+
+/// A worker: attaches to the operator's control socket (`unix:/path` or
+/// `tcp:HOST:PORT`) and handles the events of the connections the operator
+/// gives it, with the handlers of `Switchboard\Server`.
+///
+/// Commands (`send`, `publish`...) are queued and written before the next
+/// read; they return true once queued and false once the worker is no longer
+/// attached (after `run()` returned). The operator carries them out in order,
+/// skipping those for connections that have gone meanwhile. Invalid arguments
+/// throw `\Switchboard\Exception`.
+#[php_class]
+#[php(name = "Switchboard\\Worker")]
+pub struct Worker {
+    state: WorkerState,
+}
+
+/// A PHP connection id as the protocol's (the same 64 bits; 0: nobody).
+fn wire_id(id: i64) -> u64 {
+    id_from_php(id).as_u64()
+}
+
+fn done(result: Result<bool, Error>) -> PhpResult<bool> {
+    result.map_err(|e| error(e.to_string()))
+}
+
+/// The `secret` option (the operator's `--control-secret`); no other.
+fn secret(options: Option<&ZendHashTable>) -> PhpResult<Option<String>> {
+    let mut secret = None;
+    for (key, value) in options.into_iter().flat_map(ZendHashTable::iter) {
+        match key.to_string().as_str() {
+            "secret" if value.is_null() => {}
+            "secret" => {
+                let text = value.str().ok_or_else(|| {
+                    error(format!(
+                        "option \"secret\" must be a string, {} given",
+                        type_name(value)
+                    ))
+                })?;
+                secret = Some(text.to_string());
+            }
+            other => {
+                return Err(error(format!(
+                    "unknown option \"{other}\"; the options are: secret"
+                )))
+            }
+        }
+    }
+    Ok(secret)
+}
+
+#[php_impl]
+impl Worker {
+    /// Connects to the operator and attaches; its events start to arrive in `run()`.
+    ///
+    /// @throws \Switchboard\Exception for a malformed address, an unknown option,
+    /// an operator that cannot be reached, or one that refuses (wrong secret).
+    pub fn __construct(address: &str, options: Option<&ZendHashTable>) -> PhpResult<Self> {
+        if constructed_already::<Worker>() {
+            return Err(error("the worker is already constructed"));
+        }
+        let secret = secret(options)?;
+        let address = ControlAddress::parse(address).map_err(|e| error(format!("address: {e}")))?;
+        let connection = Connection::connect(&address, secret.as_deref())
+            .map_err(|e| error(format!("cannot attach to the operator: {e}")))?;
+        Ok(Worker {
+            state: WorkerState::new(connection),
+        })
+    }
+
+    /// Sets the handler for an event, replacing any earlier one:
+    /// `open(int $id, array $request)` (the request as in `Server`, plus `resumed`,
+    /// `user` and `topics` for a connection taken over from a worker that left),
+    /// `message(int $id, string $data, bool $binary)`,
+    /// `close(int $id, int $code, string $reason, bool $clean)`,
+    /// `handshake(int $id, array $request): bool|int|array|null` (when the operator
+    /// runs with `--authorize`), `error(\Throwable $e, string $event, ?int $id)`.
+    pub fn on(&self, event: &str, handler: Callback) -> PhpResult<()> {
+        let on = On::parse(event).ok_or_else(|| {
+            error(format!(
+                "unknown event \"{event}\"; the events are: {}",
+                On::NAMES
+            ))
+        })?;
+        self.state.handlers.set(on, Some(handler));
+        Ok(())
+    }
+
+    /// Serves: calls the handlers and timers until `stop()` is called or
+    /// SIGINT/SIGTERM arrive (unless the script handles them itself), then
+    /// detaches gracefully: the events already sent are handled, the commands
+    /// written, and the connection closed; the operator then gives the
+    /// connections to the other workers, losing no message.
+    ///
+    /// @throws \Switchboard\Exception when the connection to the operator breaks.
+    pub fn run(&self) -> PhpResult<()> {
+        worker_run::run(&self.state)
+    }
+
+    /// Detaches gracefully: inside `run()`, `run()` returns once done; outside,
+    /// the connection closes at once (the operator hands the connections over).
+    pub fn stop(&self) {
+        if self.state.running.get() {
+            self.state.stop_requested.set(true);
+        } else {
+            self.state.close();
+        }
+    }
+
+    /// Sends a text (valid UTF-8) or binary message.
+    ///
+    /// @throws \Switchboard\Exception if a text message is not valid UTF-8.
+    #[php(defaults(binary = false))]
+    pub fn send(&self, id: i64, data: BinarySlice<u8>, binary: bool) -> PhpResult<bool> {
+        done(self.state.command(Request::Send {
+            id: wire_id(id),
+            kind: kind(binary),
+            data: data.to_vec(),
+        }))
+    }
+
+    /// Starts the close handshake.
+    ///
+    /// @throws \Switchboard\Exception for a code other than 1000-1003, 1007-1009,
+    /// 1011-1014, 3000-4999, or a reason longer than 123 bytes.
+    #[php(defaults(code = 1000, reason = "\"\""))]
+    pub fn close(&self, id: i64, code: i64, reason: &str) -> PhpResult<bool> {
+        let code = u16::try_from(code).map_err(|_| {
+            let message = Error::InvalidCloseCode(0).to_string();
+            error(message.replacen(" 0 ", &format!(" {code} "), 1))
+        })?;
+        done(self.state.command(Request::Close {
+            id: wire_id(id),
+            code,
+            reason: reason.into(),
+        }))
+    }
+
+    /// Sends to every open connection, except `$except` (0: none).
+    #[php(defaults(binary = false, except = 0))]
+    pub fn broadcast(&self, data: BinarySlice<u8>, binary: bool, except: i64) -> PhpResult<bool> {
+        done(self.state.command(Request::Broadcast {
+            kind: kind(binary),
+            data: data.to_vec(),
+            except: wire_id(except),
+        }))
+    }
+
+    /// Adds the connection to a topic.
+    pub fn subscribe(&self, id: i64, topic: &str) -> PhpResult<bool> {
+        done(self.state.command(Request::Subscribe {
+            id: wire_id(id),
+            topic: topic.into(),
+        }))
+    }
+
+    /// Removes the connection from a topic.
+    pub fn unsubscribe(&self, id: i64, topic: &str) -> PhpResult<bool> {
+        done(self.state.command(Request::Unsubscribe {
+            id: wire_id(id),
+            topic: topic.into(),
+        }))
+    }
+
+    /// Sends to every subscriber of a topic, on every worker, except `$except` (0: none).
+    #[php(defaults(binary = false, except = 0))]
+    pub fn publish(
+        &self,
+        topic: &str,
+        data: BinarySlice<u8>,
+        binary: bool,
+        except: i64,
+    ) -> PhpResult<bool> {
+        done(self.state.command(Request::Publish {
+            topic: topic.into(),
+            kind: kind(binary),
+            data: data.to_vec(),
+            except: wire_id(except),
+        }))
+    }
+
+    /// Binds the connection to a user id (a user may have many connections).
+    pub fn bind_user(&self, id: i64, user: &str) -> PhpResult<bool> {
+        done(self.state.command(Request::BindUser {
+            id: wire_id(id),
+            user: user.into(),
+        }))
+    }
+
+    /// Removes the connection's user binding.
+    pub fn unbind_user(&self, id: i64) -> PhpResult<bool> {
+        done(self.state.command(Request::UnbindUser { id: wire_id(id) }))
+    }
+
+    /// Sends to every connection bound to the user; returns how many. Unlike the
+    /// other commands it waits for the operator's answer (one round trip, after
+    /// the commands queued before it); 0 once the worker is no longer attached.
+    #[php(defaults(binary = false))]
+    pub fn send_to_user(&self, user: &str, data: BinarySlice<u8>, binary: bool) -> PhpResult<i64> {
+        let reply = self
+            .state
+            .ask(Request::SendToUser {
+                user: user.into(),
+                kind: kind(binary),
+                data: data.to_vec(),
+            })
+            .map_err(|e| error(e.to_string()))?;
+        match reply {
+            Some(Reply::Ok { count }) => Ok(i64::try_from(count).unwrap_or(i64::MAX)),
+            Some(Reply::Error { message, .. }) => Err(error(message)),
+            _ => Ok(0),
+        }
+    }
+
+    /// Accepts a pending handshake, with optional
+    /// `['user' => string, 'subprotocol' => string, 'headers' => [name => value]]`.
+    /// The `open` handler runs next. False if the handshake was already decided.
+    pub fn accept(&self, id: i64, options: Option<&ZendHashTable>) -> PhpResult<bool> {
+        let accept = accept_options(options).map_err(error)?;
+        done(self.state.accept(id_from_php(id), accept))
+    }
+
+    /// Refuses a pending handshake with an HTTP status (400-599) and a body.
+    /// False if the handshake was already decided.
+    #[php(defaults(status = 403, body = "\"\""))]
+    pub fn reject(&self, id: i64, status: i64, body: &str) -> PhpResult<bool> {
+        let status = u16::try_from(status).map_err(|_| {
+            error(format!(
+                "HTTP status {status} is not a refusal (use 400-599)"
+            ))
+        })?;
+        done(self.state.reject(id_from_php(id), status, body))
+    }
+
+    /// Calls `$callback(int $timer)` every `$seconds` (at least 0.001) while
+    /// `run()` runs; returns the timer id.
+    pub fn every(&self, seconds: f64, callback: Callback) -> PhpResult<i64> {
+        self.add_timer(seconds, true, callback)
+    }
+
+    /// Calls `$callback(int $timer)` once after `$seconds`; returns the timer id.
+    pub fn after(&self, seconds: f64, callback: Callback) -> PhpResult<i64> {
+        self.add_timer(seconds, false, callback)
+    }
+
+    /// Cancels a timer; false if it had already ended or never existed.
+    pub fn clear_timer(&self, timer: i64) -> bool {
+        let removed = self.state.timers.borrow_mut().cancel(timer);
+        removed.is_some()
+    }
+}
+
+impl Worker {
+    fn add_timer(&self, seconds: f64, repeat: bool, callback: Callback) -> PhpResult<i64> {
+        let delay = timers::delay(seconds, repeat).ok_or_else(|| {
+            let (name, least) = if repeat {
+                ("every", "0.001")
+            } else {
+                ("after", "0")
+            };
+            error(format!(
+                "{name}(): {seconds} is not a number of seconds from {least} to one year"
+            ))
+        })?;
+        Ok(self.state.timers.borrow_mut().add(delay, repeat, callback))
+    }
+}

@@ -1,0 +1,124 @@
+//! Everything one `Switchboard\Worker` object holds. As for `Server`, PHP code
+//! calls back into the object from its handlers, so every field is a
+//! `Cell`/`RefCell` and no borrow is held while PHP code runs.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+
+use switchboard::control::check::check;
+use switchboard::control::wire::{Reply, Request, ToWorker};
+use switchboard::control::worker::{Worker, WorkerError};
+use switchboard::server::{Accept, ConnId, Error};
+
+use crate::handlers::Handlers;
+use crate::handshake::Handshakes;
+use crate::timers::Timers;
+
+pub struct WorkerState {
+    /// The connection to the operator; `None` once closed.
+    conn: RefCell<Option<Worker>>,
+    pub handlers: Handlers,
+    pub timers: RefCell<Timers>,
+    pub handshakes: RefCell<Handshakes>,
+    /// Events read while waiting for a reply, handled before the next read.
+    pub queued: RefCell<VecDeque<ToWorker>>,
+    pub running: Cell<bool>,
+    /// `stop()` was called while `run()` was active.
+    pub stop_requested: Cell<bool>,
+}
+
+impl WorkerState {
+    pub fn new(worker: Worker) -> WorkerState {
+        WorkerState {
+            conn: RefCell::new(Some(worker)),
+            handlers: Handlers::default(),
+            timers: RefCell::default(),
+            handshakes: RefCell::default(),
+            queued: RefCell::default(),
+            running: Cell::new(false),
+            stop_requested: Cell::new(false),
+        }
+    }
+
+    pub fn is_attached(&self) -> bool {
+        self.conn.borrow().is_some()
+    }
+
+    /// Runs `f` on the connection, if still open; an error closes it.
+    pub fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Worker) -> Result<T, WorkerError>,
+    ) -> Option<Result<T, WorkerError>> {
+        let mut conn = self.conn.borrow_mut();
+        let result = f(conn.as_mut()?);
+        if result.is_err() {
+            *conn = None;
+        }
+        Some(result)
+    }
+
+    /// Writes what is queued and closes the connection: the operator hands
+    /// this worker's connections to another.
+    pub fn close(&self) {
+        let conn = self.conn.borrow_mut().take();
+        if let Some(mut worker) = conn {
+            let _ = worker.flush();
+        }
+    }
+
+    /// Queues a quiet command after checking it: `Ok(false)` once detached.
+    pub fn command(&self, request: Request) -> Result<bool, Error> {
+        check(&request)?;
+        let mut conn = self.conn.borrow_mut();
+        match conn.as_mut() {
+            Some(worker) => {
+                worker.command(&request);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// A command with a reply: one round trip. Events read meanwhile are
+    /// queued; `None` once detached (or when the connection broke).
+    pub fn ask(&self, request: Request) -> Result<Option<Reply>, Error> {
+        check(&request)?;
+        let mut events = Vec::new();
+        let reply = self.with(|worker| worker.ask(&request, &mut events));
+        self.queued.borrow_mut().extend(events);
+        Ok(reply.and_then(Result::ok))
+    }
+
+    /// Accepts a pending handshake; its `open` handler runs next.
+    pub fn accept(&self, id: ConnId, accept: Accept) -> Result<bool, Error> {
+        if !self.handshakes.borrow().is_pending(id) {
+            return Ok(false);
+        }
+        let queued = self.command(Request::Accept {
+            id: id.as_u64(),
+            subprotocol: accept.subprotocol,
+            headers: accept.headers,
+            user: accept.user,
+        })?;
+        if queued {
+            self.handshakes.borrow_mut().accepted(id);
+        }
+        Ok(queued)
+    }
+
+    /// Refuses a pending handshake; its close is not reported.
+    pub fn reject(&self, id: ConnId, status: u16, body: &str) -> Result<bool, Error> {
+        if !self.handshakes.borrow().is_pending(id) {
+            return Ok(false);
+        }
+        let queued = self.command(Request::Reject {
+            id: id.as_u64(),
+            status,
+            body: body.into(),
+        })?;
+        if queued {
+            self.handshakes.borrow_mut().rejected(id);
+        }
+        Ok(queued)
+    }
+}

@@ -1,0 +1,147 @@
+"""PHP workers attached to the `switchboard` operator: a rolling restart of a pool
+under load loses no message and closes no client, events wait for a worker, a
+taken-over connection carries its user and topics, and attaching fails clearly."""
+
+import asyncio
+import signal
+
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from harness import EXT, PHP, ROOT, SERVERS, check
+from operator_process import Operator, Worker
+
+CLIENTS = 200
+WINDOW = 4  # messages in flight per client
+
+
+async def test_rolling_restart_of_two_workers_under_200_clients():
+    async with Operator() as op:
+        pool = [await Worker(op.control, name=f"worker {i}").attach() for i in range(2)]
+        sockets = [await connect(op.url(f"/c{i}"), max_queue=None) for i in range(CLIENTS)]
+        sending = True
+        sent = [0] * CLIENTS
+        problems = []
+
+        async def client(i, ws):
+            """Sends with up to WINDOW unanswered; every echo must be the next expected."""
+            got = 0
+            window = asyncio.Semaphore(WINDOW)
+
+            async def reader():
+                nonlocal got
+                while got < sent[i] or sending:
+                    data = await asyncio.wait_for(ws.recv(), 20)
+                    if data != f"{i}:{got}":
+                        problems.append(f"client {i}: expected {i}:{got}, got {data!r:.40}")
+                        return
+                    got += 1
+                    window.release()
+
+            reading = asyncio.ensure_future(reader())
+            try:
+                while sending and not reading.done():
+                    await window.acquire()
+                    await ws.send(f"{i}:{sent[i]}")
+                    sent[i] += 1
+                await reading
+            except ConnectionClosed as e:
+                problems.append(f"client {i} closed: {e.rcvd}")
+            except asyncio.TimeoutError:
+                problems.append(f"client {i}: no echo for 20 s after {got} of {sent[i]}")
+            return got
+
+        tasks = [asyncio.ensure_future(client(i, ws)) for i, ws in enumerate(sockets)]
+        await asyncio.sleep(1.0)
+        try:
+            for round in range(2):
+                for slot in range(2):
+                    new = await Worker(op.control, name=f"worker {slot} round {round + 1}").attach()
+                    old, pool[slot] = pool[slot], new
+                    before = sum(sent)
+                    old.signal(signal.SIGTERM)
+                    status = await old.exit_code(20)
+                    check(status == 0, f"{old.name} exited with {status}" + old.stderr())
+                    check(old.stderr() == "", f"{old.name} wrote to stderr" + old.stderr())
+                    await asyncio.sleep(0.5)
+                    check(sum(sent) > before, "no traffic during the restart")
+                    check(not problems, "; ".join(problems[:5]))
+        finally:
+            sending = False
+        got = await asyncio.wait_for(asyncio.gather(*tasks), 40)
+        check(not problems, "; ".join(problems[:5]))
+        check(got == sent, "echoes missing: " + str([(i, g, s) for i, (g, s) in enumerate(zip(got, sent)) if g != s][:5]))
+        check(min(sent) > 0, f"a client sent nothing: {sent}")
+        for ws in sockets:
+            await ws.close()
+            check(ws.close_code == 1000, f"close code {ws.close_code}")
+        for w in pool:
+            w.signal(signal.SIGTERM)
+            check(await w.exit_code() == 0, f"{w.name} exit" + w.stderr())
+        print(f"    {sum(sent)} messages echoed through 4 restarts", flush=True)
+
+
+test_rolling_restart_of_two_workers_under_200_clients.timeout = 150
+
+
+async def test_events_wait_for_a_worker_then_arrive_in_order():
+    async with Operator() as op:
+        async with connect(op.url("/early")) as ws:
+            for n in range(20):
+                await ws.send(f"m{n}")
+            await asyncio.sleep(0.3)
+            worker = await Worker(op.control).attach()
+            for n in range(20):
+                got = await asyncio.wait_for(ws.recv(), 10)
+                check(got == f"m{n}", f"expected m{n}, got {got!r}")
+            await ws.send("whoami")
+            got = await asyncio.wait_for(ws.recv(), 10)
+            check(got == "new path=/early", f"whoami: {got!r}")
+            await ws.send("count me")
+            for want in ("hello you", "reached 1"):
+                got = await asyncio.wait_for(ws.recv(), 10)
+                check(got == want, f"expected {want!r}, got {got!r}")
+        worker.signal(signal.SIGTERM)
+        check(await worker.exit_code() == 0, "exit status" + worker.stderr())
+
+
+async def test_a_taken_over_connection_carries_its_user_and_topics():
+    async with Operator() as op:
+        first = await Worker(op.control, name="first").attach()
+        async with connect(op.url("/t")) as ws:
+            await ws.send("whoami")
+            got = await asyncio.wait_for(ws.recv(), 10)
+            check(got == "new path=/t", f"whoami: {got!r}")
+            second = await Worker(op.control, name="second").attach()
+            first.signal(signal.SIGTERM)
+            check(await first.exit_code() == 0, "exit status" + first.stderr())
+            await ws.send("whoami")
+            got = await asyncio.wait_for(ws.recv(), 10)
+            check(got.startswith("resumed user=user") and got.endswith(" topics=everyone"),
+                  f"whoami after the restart: {got!r}")
+        second.signal(signal.SIGTERM)
+        check(await second.exit_code() == 0, "exit status" + second.stderr())
+
+
+async def attach_error(address, secret=""):
+    code = ("try { new Switchboard\\Worker($argv[1], ['secret' => $argv[2]]); echo 'attached'; }"
+            " catch (Switchboard\\Exception $e) { echo get_class($e), ': ', $e->getMessage(); }")
+    proc = await asyncio.create_subprocess_exec(
+        PHP, "-d", f"extension={EXT}", "-r", code, address, secret, cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    out, _ = await asyncio.wait_for(proc.communicate(), 10)
+    return out.decode(errors="replace").strip()
+
+
+async def test_attaching_to_a_missing_socket_or_with_a_wrong_secret_throws():
+    got = await attach_error("unix:/nonexistent/sb.sock")
+    check(got == "Switchboard\\Exception: cannot attach to the operator: connecting to "
+          "unix:/nonexistent/sb.sock: No such file or directory (os error 2)", got)
+    got = await attach_error("nowhere")
+    check(got.startswith("Switchboard\\Exception: address: "), got)
+    async with Operator("--control-secret", "right") as op:
+        got = await attach_error(op.control, "wrong")
+        check(got == "Switchboard\\Exception: cannot attach to the operator: "
+              "the operator refused the worker: wrong secret", got)
+        got = await attach_error(op.control, "right")
+        check(got == "attached", got)
