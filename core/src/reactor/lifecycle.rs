@@ -262,7 +262,10 @@ impl EventLoop {
             input = &mut input[used..];
         }
         if wrote {
-            self.mark_dirty(slot);
+            // Replies go out now, while the socket is hot, and leave no buffer behind.
+            if !self.conns[slot].as_mut().is_some_and(Conn::flush_now) {
+                self.mark_dirty(slot);
+            }
             self.arm(slot);
         }
         if matches!(
