@@ -45,3 +45,40 @@ impl Outgoing {
         }
     }
 }
+
+/// Messages in a row for the same recipients (publishes to one topic), framed
+/// and joined once per framing: each recipient takes them in one piece.
+pub(crate) struct Joined<'a> {
+    messages: &'a [Arc<Outgoing>],
+    plain: Option<Arc<[u8]>>,
+}
+
+impl<'a> Joined<'a> {
+    pub(crate) fn new(messages: &'a [Arc<Outgoing>]) -> Joined<'a> {
+        Joined {
+            messages,
+            plain: None,
+        }
+    }
+
+    /// How many messages, and their payloads' size, for the counters.
+    pub(crate) fn counts(&self) -> (u64, u64) {
+        let bytes = self.messages.iter().map(|m| m.payload_len() as u64).sum();
+        (self.messages.len() as u64, bytes)
+    }
+
+    /// The joined bytes for a connection that speaks `framing`; a single
+    /// message's frame is shared as it is.
+    pub(crate) fn frame(&mut self, framing: Framing) -> &Arc<[u8]> {
+        let messages = self.messages;
+        match framing {
+            Framing::Plain => self.plain.get_or_insert_with(|| match messages {
+                [one] => one.frame(framing).clone(),
+                _ => messages
+                    .iter()
+                    .flat_map(|m| m.frame(framing).iter().copied())
+                    .collect(),
+            }),
+        }
+    }
+}

@@ -13,7 +13,7 @@ use crate::http::RequestParser;
 use crate::protocol::close::CloseState;
 use crate::protocol::decoder::Decoder;
 use crate::protocol::frame::{encode_close, write_header, OpCode, MAX_SERVER_HEADER};
-use crate::reactor::outbuf::OutBuf;
+use crate::reactor::outbuf::{Flushed, OutBuf};
 use crate::transport::tcp::Transport;
 
 /// Where a connection is in its life.
@@ -158,6 +158,17 @@ impl Conn {
     /// a negotiated extension would be looked up here.
     pub(crate) fn framing(&self) -> Framing {
         Framing::Plain
+    }
+
+    /// Writes the output of an open connection at once, unless the loop's
+    /// flush is due for it anyway or its socket is known to be full. True if
+    /// everything went: nothing is left for the flush. Otherwise the loop's
+    /// flush takes over (write interest, errors, the buffered count).
+    pub(crate) fn flush_now(&mut self) -> bool {
+        self.is_open()
+            && !self.dirty
+            && !self.write_interest
+            && matches!(self.out.flush_to(&mut self.socket), Ok(Flushed::All))
     }
 
     /// Queues a control or data frame built from its parts.

@@ -263,7 +263,10 @@ impl EventLoop {
             input = &mut input[used..];
         }
         if wrote {
-            self.mark_dirty(slot);
+            // Replies go out now, while the socket is hot, and leave no buffer behind.
+            if !self.conns[slot].as_mut().is_some_and(Conn::flush_now) {
+                self.mark_dirty(slot);
+            }
             self.arm(slot);
         }
         if matches!(
@@ -394,7 +397,12 @@ impl EventLoop {
     }
 
     /// Queues an encoded frame for `slot`, closing a consumer that stopped reading.
-    pub(crate) fn enqueue(&mut self, slot: usize, push: impl FnOnce(&mut Conn), payload: usize) {
+    pub(crate) fn enqueue(
+        &mut self,
+        slot: usize,
+        push: impl FnOnce(&mut Conn),
+        sent: direct::Sent,
+    ) {
         let max_buffered = self.shared.settings.max_buffered;
         let me = &self.shared.loops[self.index];
         let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
@@ -410,10 +418,6 @@ impl EventLoop {
             backlog = conn.out.len();
         }
         push(conn);
-        let sent = direct::Sent {
-            messages: 1,
-            bytes: payload as u64,
-        };
         count_out(&me.stats, conn.meta.as_deref(), sent);
         if backlog > max_buffered && conn.is_open() {
             // A slow reader: drop what it has not taken and close it with 1008.

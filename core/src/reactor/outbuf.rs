@@ -1,6 +1,8 @@
-//! A connection's outbound bytes: small frames are copied into one owned chunk
-//! (corking), shared frames (broadcast, publish) are queued by reference, and the
-//! whole queue goes out in one vectored write. Empty queues hold no memory.
+//! A connection's outbound bytes: small frames are copied into one owned tail
+//! (corking), shared frames (broadcast, publish) and large payloads are queued
+//! by reference ahead of it, and the whole queue goes out in one vectored
+//! write. Empty queues hold no memory; a queue of copied frames only (every
+//! echo) holds nothing but its pooled tail.
 
 use std::collections::VecDeque;
 use std::io::{self, IoSlice, Write};
@@ -33,8 +35,14 @@ impl Chunk {
 
 #[derive(Default)]
 pub(crate) struct OutBuf {
-    chunks: VecDeque<Chunk>,
-    /// Bytes of the front chunk already written.
+    /// What goes out before `tail`: shared frames, large payloads, and the
+    /// owned bytes queued ahead of them. Boxed and absent while only the tail
+    /// is used: the connection stays small, and a write costs no allocation.
+    #[allow(clippy::box_collection)] // one pointer instead of four words in every connection
+    chunks: Option<Box<VecDeque<Chunk>>>,
+    /// Copied frames, behind every chunk, in a pooled buffer.
+    tail: Vec<u8>,
+    /// Bytes of the front piece (the first chunk, else the tail) already written.
     offset: usize,
     len: usize,
 }
@@ -51,18 +59,18 @@ impl OutBuf {
         self.len
     }
 
-    /// Appends bytes, copying them into the last owned chunk when there is room.
+    /// Appends bytes, copying them into the tail while it has room.
     pub(crate) fn push_bytes(&mut self, parts: &[&[u8]]) {
         let total: usize = parts.iter().map(|p| p.len()).sum();
         self.len += total;
-        let fits = matches!(self.chunks.back(), Some(Chunk::Owned(v)) if v.len() + total <= CHUNK);
-        if !fits {
-            self.chunks.push_back(Chunk::Owned(pool::chunk(total)));
+        if !self.tail.is_empty() && self.tail.len() + total > CHUNK {
+            self.seal_tail();
         }
-        if let Some(Chunk::Owned(v)) = self.chunks.back_mut() {
-            for p in parts {
-                v.extend_from_slice(p);
-            }
+        if self.tail.capacity() == 0 {
+            self.tail = pool::chunk(total);
+        }
+        for p in parts {
+            self.tail.extend_from_slice(p);
         }
     }
 
@@ -86,7 +94,7 @@ impl OutBuf {
                 true => Chunk::Owned(payload),
                 false => Chunk::Payload(payload),
             };
-            self.chunks.push_back(chunk);
+            self.seal_tail().push_back(chunk);
         }
     }
 
@@ -96,7 +104,7 @@ impl OutBuf {
             self.push_bytes(&[frame]);
         } else {
             self.len += frame.len();
-            self.chunks.push_back(Chunk::Shared(frame.clone()));
+            self.seal_tail().push_back(Chunk::Shared(frame.clone()));
         }
     }
 
@@ -104,7 +112,66 @@ impl OutBuf {
     pub(crate) fn push_front(&mut self, bytes: Vec<u8>) {
         debug_assert_eq!(self.offset, 0);
         self.len += bytes.len();
-        self.chunks.push_front(Chunk::Owned(bytes));
+        self.chunks
+            .get_or_insert_with(Box::default)
+            .push_front(Chunk::Owned(bytes));
+    }
+
+    /// Moves the tail (if it holds bytes) behind the chunks, so that what is
+    /// queued next goes after it; returns the chunks.
+    fn seal_tail(&mut self) -> &mut VecDeque<Chunk> {
+        let chunks = self.chunks.get_or_insert_with(Box::default);
+        if !self.tail.is_empty() {
+            chunks.push_back(Chunk::Owned(std::mem::take(&mut self.tail)));
+        }
+        chunks
+    }
+
+    /// Writes `frame` at once when nothing is queued (the socket's order is
+    /// then the queue's): no copy and no queue, unless the socket takes only
+    /// part of it. Errors leave the frame queued, for the loop's flush to see.
+    pub(crate) fn send_now<W: Write>(
+        &mut self,
+        socket: &mut W,
+        frame: &Arc<[u8]>,
+    ) -> io::Result<Flushed> {
+        if self.len > 0 {
+            self.push_shared(frame);
+            return self.flush_to(socket);
+        }
+        let mut done = 0;
+        while done < frame.len() {
+            match socket.write(&frame[done..]) {
+                Ok(0) => {
+                    self.queue_rest(frame, done);
+                    return Err(io::ErrorKind::WriteZero.into());
+                }
+                Ok(n) => done += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.queue_rest(frame, done);
+                    return Ok(Flushed::WouldBlock);
+                }
+                Err(e) => {
+                    self.queue_rest(frame, done);
+                    return Err(e);
+                }
+            }
+        }
+        flush_socket(socket)
+    }
+
+    /// Queues what the socket did not take of `frame` (nothing else is queued).
+    fn queue_rest(&mut self, frame: &Arc<[u8]>, done: usize) {
+        debug_assert_eq!(self.len, 0);
+        let rest = frame.len() - done;
+        if rest < COPY_SHARED_BELOW {
+            self.push_bytes(&[&frame[done..]]);
+        } else {
+            self.len = rest;
+            self.offset = done;
+            self.seal_tail().push_back(Chunk::Shared(frame.clone()));
+        }
     }
 
     /// Drops everything queued; returns how many bytes that was.
@@ -114,7 +181,7 @@ impl OutBuf {
         dropped
     }
 
-    /// Drops what has not started to go out. A chunk partly written is kept,
+    /// Drops what has not started to go out. A piece partly written is kept,
     /// with the payload that completes its last frame: cutting a frame would
     /// corrupt the stream for anything sent after it (the close frame).
     pub(crate) fn discard_unsent(&mut self) {
@@ -122,26 +189,45 @@ impl OutBuf {
             self.clear();
             return;
         }
-        let keep = match self.chunks.get(1) {
-            Some(Chunk::Payload(_)) => 2,
-            _ => 1,
-        };
-        self.chunks.truncate(keep);
-        self.len = self.chunks.iter().map(|c| c.bytes().len()).sum::<usize>() - self.offset;
+        // The front piece is the first chunk, or the tail when there is none.
+        if let Some(chunks) = self.chunks.as_mut().filter(|c| !c.is_empty()) {
+            let keep = match chunks.get(1) {
+                Some(Chunk::Payload(_)) => 2,
+                _ => 1,
+            };
+            chunks.truncate(keep);
+            self.tail = Vec::new();
+        }
+        self.len = self.queued() - self.offset;
+    }
+
+    /// All bytes held, the front piece's written ones included.
+    fn queued(&self) -> usize {
+        let chunks = self.chunks.iter().flat_map(|c| c.iter());
+        chunks.map(|c| c.bytes().len()).sum::<usize>() + self.tail.len()
     }
 
     /// Writes as much as the socket takes, retrying on EINTR, then flushes the
     /// socket (TLS sends the records it still holds).
     pub(crate) fn flush_to<W: Write>(&mut self, socket: &mut W) -> io::Result<Flushed> {
         while self.len > 0 {
-            let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
-            let mut n = 0;
-            for (i, chunk) in self.chunks.iter().take(MAX_IOVECS).enumerate() {
-                let bytes = chunk.bytes();
-                slices[i] = IoSlice::new(if i == 0 { &bytes[self.offset..] } else { bytes });
-                n += 1;
-            }
-            match socket.write_vectored(&slices[..n]) {
+            let result = match self.chunks.as_deref().filter(|c| !c.is_empty()) {
+                // Only copied frames (every echo): one plain write.
+                None => socket.write(&self.tail[self.offset..]),
+                Some(chunks) => {
+                    let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
+                    let pieces = chunks.iter().map(Chunk::bytes);
+                    let pieces = pieces.chain((!self.tail.is_empty()).then_some(&self.tail[..]));
+                    let mut n = 0;
+                    for (slot, bytes) in slices.iter_mut().zip(pieces) {
+                        let skip = if n == 0 { self.offset } else { 0 };
+                        *slot = IoSlice::new(&bytes[skip..]);
+                        n += 1;
+                    }
+                    socket.write_vectored(&slices[..n])
+                }
+            };
+            match result {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(written) => self.consume(written),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -150,25 +236,30 @@ impl OutBuf {
             }
         }
         // Release the queue's memory: an idle connection holds no write buffer.
-        self.chunks = VecDeque::new();
-        match socket.flush() {
-            Ok(()) => Ok(Flushed::All),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(Flushed::WouldBlock),
-            Err(e) => Err(e),
+        self.chunks = None;
+        if self.tail.capacity() > 0 {
+            pool::give(std::mem::take(&mut self.tail));
         }
+        self.offset = 0;
+        flush_socket(socket)
     }
 
     fn consume(&mut self, mut written: usize) {
         self.len -= written;
         while written > 0 {
-            let Some(front) = self.chunks.front() else {
-                break;
+            let Some(chunks) = self.chunks.as_mut().filter(|c| !c.is_empty()) else {
+                // The tail is the front piece; what is left of it stays queued.
+                self.offset += written;
+                return;
+            };
+            let Some(front) = chunks.front() else {
+                return;
             };
             let left = front.bytes().len() - self.offset;
             if written >= left {
                 written -= left;
                 self.offset = 0;
-                if let Some(Chunk::Owned(v) | Chunk::Payload(v)) = self.chunks.pop_front() {
+                if let Some(Chunk::Owned(v) | Chunk::Payload(v)) = chunks.pop_front() {
                     pool::give(v);
                 }
             } else {
@@ -176,6 +267,15 @@ impl OutBuf {
                 written = 0;
             }
         }
+    }
+}
+
+/// Flushes the socket (TLS: the records it still holds).
+fn flush_socket<W: Write>(socket: &mut W) -> io::Result<Flushed> {
+    match socket.flush() {
+        Ok(()) => Ok(Flushed::All),
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(Flushed::WouldBlock),
+        Err(e) => Err(e),
     }
 }
 
@@ -228,7 +328,7 @@ mod tests {
         expected.extend(vec![9u8; 70_000]);
         assert_eq!(w.out, expected);
         assert_eq!(buf.len(), 0);
-        assert_eq!(buf.chunks.capacity(), 0);
+        assert!(buf.chunks.is_none() && buf.tail.capacity() == 0);
     }
 
     #[test]
@@ -273,5 +373,59 @@ mod tests {
         expected.extend(vec![3u8; 20_000]);
         expected.extend(b"close");
         assert_eq!(w.out, expected);
+    }
+
+    #[test]
+    fn a_partly_written_tail_stays_in_front() {
+        let mut buf = OutBuf::default();
+        buf.push_bytes(&[b"0123456789"]);
+        let mut w = Trickle {
+            out: Vec::new(),
+            per_call: 4,
+            calls_left: 1,
+        };
+        assert_eq!(buf.flush_to(&mut w).unwrap(), Flushed::WouldBlock);
+        buf.push_bytes(&[b"ab"]);
+        let shared: Arc<[u8]> = vec![5u8; 300].into();
+        buf.push_shared(&shared);
+        buf.push_frame(b"H", vec![6u8; 20_000]);
+        buf.push_bytes(&[b"end"]);
+        assert_eq!(buf.len(), 6 + 2 + 300 + 1 + 20_000 + 3);
+        w.calls_left = usize::MAX;
+        w.per_call = 7;
+        assert_eq!(buf.flush_to(&mut w).unwrap(), Flushed::All);
+        let mut expected = b"0123456789ab".to_vec();
+        expected.extend(vec![5u8; 300]);
+        expected.push(b'H');
+        expected.extend(vec![6u8; 20_000]);
+        expected.extend(b"end");
+        assert_eq!(w.out, expected);
+        assert!(buf.chunks.is_none() && buf.tail.capacity() == 0);
+    }
+
+    #[test]
+    fn sending_now_queues_what_the_socket_leaves() {
+        let frame: Arc<[u8]> = (0..1000u32).map(|i| i as u8).collect::<Vec<u8>>().into();
+        let mut buf = OutBuf::default();
+        let mut w = Trickle {
+            out: Vec::new(),
+            per_call: 300,
+            calls_left: 1,
+        };
+        assert_eq!(buf.send_now(&mut w, &frame).unwrap(), Flushed::WouldBlock);
+        assert_eq!(buf.len(), 700);
+        buf.push_bytes(&[b"next"]);
+        // Something is queued now: this one goes behind it.
+        assert_eq!(buf.send_now(&mut w, &frame).unwrap(), Flushed::WouldBlock);
+        w.calls_left = usize::MAX;
+        assert_eq!(buf.flush_to(&mut w).unwrap(), Flushed::All);
+        let mut expected = frame.to_vec();
+        expected.extend(b"next");
+        expected.extend(frame.iter());
+        assert_eq!(w.out, expected);
+        // An empty queue and a willing socket: nothing is queued at all.
+        assert_eq!(buf.send_now(&mut w, &frame).unwrap(), Flushed::All);
+        assert_eq!(buf.len(), 0);
+        assert!(buf.chunks.is_none() && buf.tail.capacity() == 0);
     }
 }

@@ -60,7 +60,11 @@ impl Read for Transport {
 impl Write for Transport {
     #[inline]
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.write_vectored(&[IoSlice::new(buf)])
+        let mut socket = SocketWriter::of(&self.stream);
+        match &mut self.tls {
+            None => socket.write(buf),
+            Some(tls) => tls.write_vectored(&mut socket, &[IoSlice::new(buf)]),
+        }
     }
 
     #[inline]
