@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static char dir[64], sock[96], address[128];
@@ -39,6 +40,11 @@ static void drive(sb_client *c, sb_conn_id id) {
     sb_stats stats;
     memset(&stats, 0xff, sizeof stats);
     CHECK_OK(sb_client_stats(c, &stats));
+    /* The loop sends what the commands queued on its own time: wait until it has. */
+    for (int i = 0; i < 200 && stats.messages_out < 3; i++) {
+        nanosleep(&(struct timespec){0, 10 * 1000000}, NULL);
+        CHECK_OK(sb_client_stats(c, &stats));
+    }
     CHECK(stats.connections == 1 && stats.accepted >= 1 && stats.messages_out >= 3);
     CHECK(stats.closed_by.shutdown == 0);
     CHECK_OK(sb_client_unsubscribe(c, id, "news"));
