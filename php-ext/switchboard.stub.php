@@ -598,6 +598,16 @@ namespace Switchboard {
         public function sendToUser(string $user, string $data, bool $binary = false): int {}
 
         /**
+         * The operator's counters by name: the server's (`connections`,
+         * `messages_in`, ..., `closed_by_peer`, ...), the control socket's and the
+         * workers' (`workers`, `backlog_events`, `backlog_refused`...). One round
+         * trip; empty once the worker is no longer attached.
+         *
+         * @return array
+         */
+        public function stats(): array {}
+
+        /**
          * Detaches gracefully: inside `run()`, `run()` returns once done; outside,
          * the connection closes at once (the operator hands the connections over).
          *
@@ -630,5 +640,14 @@ namespace Switchboard {
          * @return bool
          */
         public function unsubscribe(int $id, string $topic): bool {}
+
+        /**
+         * The connections bound to the user, on every worker (one round trip, as
+         * `sendToUser`); empty once the worker is no longer attached.
+         *
+         * @param string $user
+         * @return array
+         */
+        public function userConnections(string $user): array {}
     }
 }

@@ -4,6 +4,7 @@
 //! in one write per batch of events.
 
 use ext_php_rs::binary_slice::BinarySlice;
+use ext_php_rs::boxed::ZBox;
 use ext_php_rs::exception::PhpResult;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::ZendHashTable;
@@ -233,6 +234,38 @@ impl Worker {
             Some(Reply::Error { message, .. }) => Err(error(message)),
             _ => Ok(0),
         }
+    }
+
+    /// The connections bound to the user, on every worker (one round trip, as
+    /// `sendToUser`); empty once the worker is no longer attached.
+    pub fn user_connections(&self, user: &str) -> PhpResult<Vec<i64>> {
+        let asked = self
+            .state
+            .ask(Request::UserConnections { user: user.into() });
+        match asked.map_err(|e| error(e.to_string()))? {
+            Some(Reply::Ids(ids)) => Ok(ids.into_iter().map(|id| id as i64).collect()),
+            Some(Reply::Error { message, .. }) => Err(error(message)),
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    /// The operator's counters by name: the server's (`connections`,
+    /// `messages_in`, ..., `closed_by_peer`, ...), the control socket's and the
+    /// workers' (`workers`, `backlog_events`, `backlog_refused`...). One round
+    /// trip; empty once the worker is no longer attached.
+    pub fn stats(&self) -> PhpResult<ZBox<ZendHashTable>> {
+        let asked = self.state.ask(Request::Stats);
+        let mut ht = ZendHashTable::new();
+        match asked.map_err(|e| error(e.to_string()))? {
+            Some(Reply::Stats(stats)) => {
+                for (name, value) in stats {
+                    let _ = ht.insert(name.as_str(), i64::try_from(value).unwrap_or(i64::MAX));
+                }
+            }
+            Some(Reply::Error { message, .. }) => return Err(error(message)),
+            _ => {}
+        }
+        Ok(ht)
     }
 
     /// Accepts a pending handshake, with optional

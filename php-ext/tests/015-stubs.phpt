@@ -46,4 +46,4 @@ echo count($fromExt), " methods checked\n";
 --EXPECT--
 bool(true)
 bool(true)
-57 methods checked
+59 methods checked

@@ -101,6 +101,9 @@ async def test_events_wait_for_a_worker_then_arrive_in_order():
             for want in ("hello you", "reached 1"):
                 got = await asyncio.wait_for(ws.recv(), 10)
                 check(got == want, f"expected {want!r}, got {got!r}")
+            await ws.send("inspect")
+            got = await asyncio.wait_for(ws.recv(), 10)
+            check(got == "ids=1 workers=1 connections=1", f"inspect: {got!r}")
         worker.signal(signal.SIGTERM)
         check(await worker.exit_code() == 0, "exit status" + worker.stderr())
 
