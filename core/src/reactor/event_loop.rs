@@ -402,9 +402,10 @@ impl EventLoop {
                     conn.last_read = self.now;
                     conn.ping_sent = false;
                     self.on_bytes(slot, &mut scratch[..n], handler);
-                    if budget == 0 {
-                        // Its share is spent; more may wait in the socket, which
-                        // edge-triggered polling will not report again.
+                    if budget == 0 || (n == want && self.fairness.turn_is_long()) {
+                        // Its share is spent (or the turn is long already); more
+                        // may wait in the socket, which edge-triggered polling
+                        // will not report again.
                         if let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) {
                             conn.ready = true;
                             self.ready.push(slot);

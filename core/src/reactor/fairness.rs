@@ -11,7 +11,8 @@
 //! what is left stays in its socket (TCP pushes back on the client) until
 //! its next turn. Quick turns double the budget back to no limit.
 //!
-//! Cost when nothing is slow: one clock read per turn.
+//! Cost when nothing is slow: one clock read per turn, and one per full
+//! scratch buffer read from a connection.
 
 use std::time::{Duration, Instant};
 
@@ -70,6 +71,14 @@ impl Fairness {
     /// The poll returned: a turn starts.
     pub(crate) fn after_poll(&mut self, now: Instant) {
         self.turn_start = now;
+    }
+
+    /// True once this turn has run longer than a busy turn: a connection that
+    /// still has input then waits for the next turn, even before the budget
+    /// has adapted (a client that refills its socket as fast as its messages
+    /// are handled would otherwise keep the first slow turn going for ever).
+    pub(crate) fn turn_is_long(&self) -> bool {
+        self.turn_start.elapsed() > BUSY_TURN
     }
 }
 
