@@ -340,12 +340,7 @@ impl Handle {
 
     /// Starts the close handshake with `code` and `reason` (at most 123 bytes).
     pub fn close(&self, id: ConnId, code: u16, reason: &str) -> Result<(), Error> {
-        if !is_server_code(code) {
-            return Err(Error::InvalidCloseCode(code));
-        }
-        if reason.len() > 123 {
-            return Err(Error::ReasonTooLong(reason.len()));
-        }
+        check_close(code, reason)?;
         self.check_live(id)?;
         self.to_loop(id, || Command::Close {
             id,
@@ -451,9 +446,7 @@ impl Handle {
 
     /// Refuses a pending handshake with an HTTP status (400–599) and a short body.
     pub fn reject(&self, id: ConnId, status: u16, body: &str) -> Result<(), Error> {
-        if !(400..=599).contains(&status) {
-            return Err(Error::InvalidStatus(status));
-        }
+        check_refusal(status)?;
         let meta = self.pending(id)?;
         claim(&meta)?;
         self.to_loop(id, || Command::Reject {
@@ -517,9 +510,30 @@ fn claim(meta: &ConnMeta) -> Result<(), Error> {
         .map_err(|_| Error::NotPending(meta.id))
 }
 
-pub(super) fn check_payload(kind: MessageKind, data: &[u8]) -> Result<(), Error> {
+/// The argument checks of the sending methods, also applied by workers
+/// before a command leaves them (`control/check.rs`): text must be UTF-8.
+pub(crate) fn check_payload(kind: MessageKind, data: &[u8]) -> Result<(), Error> {
     if kind == MessageKind::Text && std::str::from_utf8(data).is_err() {
         return Err(Error::InvalidUtf8);
+    }
+    Ok(())
+}
+
+/// A close code an application may send, and a reason a close frame can carry.
+pub(crate) fn check_close(code: u16, reason: &str) -> Result<(), Error> {
+    if !is_server_code(code) {
+        return Err(Error::InvalidCloseCode(code));
+    }
+    if reason.len() > 123 {
+        return Err(Error::ReasonTooLong(reason.len()));
+    }
+    Ok(())
+}
+
+/// An HTTP status that refuses a handshake (400-599).
+pub(crate) fn check_refusal(status: u16) -> Result<(), Error> {
+    if !(400..=599).contains(&status) {
+        return Err(Error::InvalidStatus(status));
     }
     Ok(())
 }

@@ -4,12 +4,8 @@
 //! operator.
 
 use crate::api::error::Error;
-use crate::bridge::event::MessageKind;
+use crate::api::handle::{check_close, check_payload, check_refusal};
 use crate::control::wire::Request;
-use crate::protocol::close::is_server_code;
-
-/// The longest close reason a close frame can carry.
-const MAX_REASON: usize = 123;
 
 /// Checks what can be checked without the operator: text payloads are UTF-8,
 /// close codes and reasons are allowed, refusals are HTTP 4xx/5xx.
@@ -18,30 +14,17 @@ pub fn check(request: &Request) -> Result<(), Error> {
         Request::Send { kind, data, .. }
         | Request::Publish { kind, data, .. }
         | Request::SendToUser { kind, data, .. }
-        | Request::Broadcast { kind, data, .. }
-            if *kind == MessageKind::Text && std::str::from_utf8(data).is_err() =>
-        {
-            return Err(Error::InvalidUtf8);
-        }
-        Request::Close { code, reason, .. } => {
-            if !is_server_code(*code) {
-                return Err(Error::InvalidCloseCode(*code));
-            }
-            if reason.len() > MAX_REASON {
-                return Err(Error::ReasonTooLong(reason.len()));
-            }
-        }
-        Request::Reject { status, .. } if !(400..=599).contains(status) => {
-            return Err(Error::InvalidStatus(*status));
-        }
-        _ => {}
+        | Request::Broadcast { kind, data, .. } => check_payload(*kind, data),
+        Request::Close { code, reason, .. } => check_close(*code, reason),
+        Request::Reject { status, .. } => check_refusal(*status),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bridge::event::MessageKind;
 
     #[test]
     fn bad_arguments_are_refused_before_they_leave() {
