@@ -1158,10 +1158,10 @@ sb_result sb_server_info(const struct sb_server *server,
                          struct sb_conn_info **info_out);
 
 /**
- * Frees a snapshot from `sb_server_info`. NULL is ignored.
+ * Frees a snapshot from `sb_server_info` or `sb_worker_info`. NULL is ignored.
  *
  * # Safety
- * `info` is NULL or came from `sb_server_info` and was not freed before.
+ * `info` is NULL or came from `sb_server_info` or `sb_worker_info` and was not freed before.
  */
 void sb_conn_info_free(struct sb_conn_info *info);
 
@@ -1375,6 +1375,28 @@ sb_result sb_worker_wait(struct sb_worker *worker,
                          size_t capacity,
                          int timeout_ms,
                          size_t *count_out);
+
+/**
+ * A descriptor that is readable while `sb_worker_wait` has events to hand out (in the
+ * socket from the operator, or already read, by a `sb_worker_send_to_user` with a count,
+ * say), for the caller's own `poll`/`epoll`/libuv loop: when it is readable, call
+ * `sb_worker_wait` with timeout 0. It belongs to the worker: do not read, write or close it.
+ * Errors: `SB_ERR_IO` if it cannot be created, `SB_ERR_SHUT_DOWN` once the connection broke.
+ *
+ * # Safety
+ * `worker` is NULL or a live worker; `fd_out` is NULL or writable.
+ */
+sb_result sb_worker_fd(struct sb_worker *worker, int *fd_out);
+
+/**
+ * A snapshot of an open connection, as the operator knows it, in `*info_out` (one round
+ * trip, after the commands queued before it); free it with `sb_conn_info_free`.
+ * Errors: `SB_ERR_UNKNOWN_CONNECTION`, `SB_ERR_IO`, `SB_ERR_SHUT_DOWN`.
+ *
+ * # Safety
+ * `worker` is NULL or a live worker; `info_out` is NULL or writable.
+ */
+sb_result sb_worker_info(struct sb_worker *worker, sb_conn_id id, struct sb_conn_info **info_out);
 
 /**
  * Writes the commands given so far now (`sb_worker_wait` does it first).

@@ -474,6 +474,14 @@ namespace Switchboard {
         public function after(float $seconds, callable $callback): int {}
 
         /**
+         * True while attached to the operator: until the last event after
+         * `stop()` was taken, or the connection broke.
+         *
+         * @return bool
+         */
+        public function attached(): bool {}
+
+        /**
          * Binds the connection to a user id (a user may have many connections).
          *
          * @param int $id
@@ -514,6 +522,21 @@ namespace Switchboard {
         public function close(int $id, int $code = 1000, string $reason = ''): bool {}
 
         /**
+         * A file descriptor that is readable while `poll()` has events to hand
+         * out (also those read while `sendToUser()`, `info()`... waited for their
+         * answer), for programs with their own event loop:
+         * `$events = fopen('php://fd/' . $worker->eventFd(), 'r');` then
+         * `stream_select()` on it, or Revolt's `EventLoop::onReadable($events, ...)`,
+         * and call `poll(0)` when it is readable. The descriptor belongs to the
+         * worker: `php://fd/` opens a duplicate, which the stream may close.
+         *
+         * @throws \Switchboard\Exception once the worker is no longer attached.
+         *
+         * @return int
+         */
+        public function eventFd(): int {}
+
+        /**
          * Calls `$callback(int $timer)` every `$seconds` (at least 0.001) while
          * `run()` runs; returns the timer id.
          *
@@ -522,6 +545,16 @@ namespace Switchboard {
          * @return int
          */
         public function every(float $seconds, callable $callback): int {}
+
+        /**
+         * Facts about an open connection, as the operator knows it, or null if it
+         * is closed or unknown (or the worker is no longer attached): the keys of
+         * `Server::info()`. One round trip, after the commands queued before it.
+         *
+         * @param int $id
+         * @return ?array
+         */
+        public function info(int $id): ?array {}
 
         /**
          * Sets the handler for an event, replacing any earlier one:
@@ -537,6 +570,23 @@ namespace Switchboard {
          * @return void
          */
         public function on(string $event, callable $handler): void {}
+
+        /**
+         * For programs with their own loop: up to `$max` events as arrays, as
+         * `Server::poll()` gives them (`open` with `request`, which for a connection
+         * taken over from another worker has `resumed`, `user` and `topics`;
+         * `message`, `close`, `handshake`). Writes the queued commands first, then
+         * waits up to `$timeout_ms` for the first event (-1: until one arrives);
+         * returns early, possibly empty, after a pcntl signal handler ran. Timers
+         * that are due fire here too, as under `run()`.
+         *
+         * @throws \Switchboard\Exception when the connection to the operator breaks.
+         *
+         * @param int $timeout_ms
+         * @param int $max
+         * @return array
+         */
+        public function poll(int $timeout_ms = -1, int $max = 1024): array {}
 
         /**
          * Sends to every subscriber of a topic, on every worker, except `$except` (0: none).
@@ -608,10 +658,12 @@ namespace Switchboard {
         public function stats(): array {}
 
         /**
-         * Detaches gracefully: inside `run()`, `run()` returns once done; outside,
-         * the connection closes at once (the operator hands the connections over).
-         *
-         * @return void
+         * Detaches gracefully: the operator sends no new events and, once this
+         * worker has handled the ones it was sent, gives its connections to the
+         * other workers, losing no message. Inside `run()`, `run()` returns once
+         * done. Outside it (a `poll()` loop), keep calling `poll()` and handling
+         * its events until `attached()` is false; the connection also closes when
+         * the object is destroyed (the events not yet handled are then lost).
          */
         public function stop(): void {}
 

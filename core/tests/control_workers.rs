@@ -17,7 +17,9 @@ use common::*;
 use switchboard::control::address::ControlAddress;
 use switchboard::control::hub::BacklogLimits;
 use switchboard::control::server::{ControlOptions, ControlServer};
-use switchboard::control::wire::{decode_reply, encode_request, Reply, Request, Role, ToWorker};
+use switchboard::control::wire::{
+    decode_reply, encode_request, ErrorCode, Reply, Request, Role, ToWorker,
+};
 use switchboard::control::worker::Worker;
 use switchboard::protocol::frame::OpCode;
 use switchboard::server::{Config, Server};
@@ -133,7 +135,7 @@ impl EchoWorker {
                     detaching = true;
                 }
                 worker
-                    .poll(&mut events, Some(Duration::from_millis(20)))
+                    .poll(&mut events, 1024, Some(Duration::from_millis(20)))
                     .unwrap();
                 for event in events.drain(..) {
                     match event {
@@ -341,7 +343,7 @@ fn a_worker_asks_a_question_and_keeps_the_events_that_came_first() {
     let mut events = Vec::new();
     let id = loop {
         worker
-            .poll(&mut events, Some(Duration::from_millis(50)))
+            .poll(&mut events, 1024, Some(Duration::from_millis(50)))
             .unwrap();
         if let Some(ToWorker::Open(open)) = events.first() {
             break open.id;
@@ -360,9 +362,13 @@ fn a_worker_asks_a_question_and_keeps_the_events_that_came_first() {
         kind: switchboard::server::MessageKind::Text,
         data: b"hi".to_vec(),
     };
-    let reply = worker.ask(&question, &mut events).unwrap();
+    let reply = worker.ask(&question).unwrap();
     assert_eq!(reply, Reply::Ok { count: 1 });
     assert_eq!(ann.recv_data().text(), "hi");
+    // The message read while waiting for the reply comes with the next poll.
+    worker
+        .poll(&mut events, 1024, Some(Duration::ZERO))
+        .unwrap();
     assert!(
         matches!(&events[..], [ToWorker::Message { data, .. }] if data == b"first"),
         "{events:?}"
@@ -372,10 +378,126 @@ fn a_worker_asks_a_question_and_keeps_the_events_that_came_first() {
     events.clear();
     while events.last() != Some(&ToWorker::Detached) {
         worker
-            .poll(&mut events, Some(Duration::from_millis(50)))
+            .poll(&mut events, 1024, Some(Duration::from_millis(50)))
             .unwrap();
         assert!(Instant::now() < deadline, "no Detached");
     }
-    let reply = worker.ask(&question, &mut events).unwrap();
+    let reply = worker.ask(&question).unwrap();
     assert_eq!(reply, Reply::Ok { count: 1 });
+}
+
+/// Whether `fd` is readable now.
+fn readable(fd: std::os::fd::RawFd) -> bool {
+    let mut pfd = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd for the call.
+    let n = unsafe { libc::poll(&mut pfd, 1, 0) };
+    n == 1 && pfd.revents & libc::POLLIN != 0
+}
+
+#[test]
+fn the_readiness_fd_is_readable_while_poll_has_events_to_hand_out() {
+    let operator = Operator::start("readiness", BacklogLimits::default(), false);
+    let mut worker = Worker::connect(&operator.address, None).unwrap();
+    let fd = worker.readiness_fd().unwrap();
+    let mut ann = Client::connect_with(operator.addr, "/ann", &[]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    // The open arrives: the descriptor turns readable, and poll(0) takes it.
+    while !readable(fd) {
+        assert!(
+            Instant::now() < deadline,
+            "the open never made the fd readable"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut events = Vec::new();
+    worker
+        .poll(&mut events, 1024, Some(Duration::ZERO))
+        .unwrap();
+    let Some(ToWorker::Open(open)) = events.first() else {
+        panic!("expected an open, got {events:?}");
+    };
+    let id = open.id;
+    assert!(!readable(fd), "nothing left, yet readable");
+    // A queued command makes it readable too: the next poll writes it.
+    worker.command(&Request::BindUser {
+        id,
+        user: "ann".into(),
+    });
+    assert!(readable(fd), "a command waits, yet not readable");
+    worker
+        .poll(&mut events, 1024, Some(Duration::ZERO))
+        .unwrap();
+    assert!(!readable(fd), "the command was written, yet readable");
+    // Three messages, taken two at most per poll: readable until all are out.
+    for text in ["one", "two", "three"] {
+        ann.send(OpCode::Text, text.as_bytes());
+    }
+    let mut got = Vec::new();
+    while got.len() < 3 {
+        assert!(Instant::now() < deadline, "got only {got:?}");
+        if !readable(fd) {
+            std::thread::sleep(Duration::from_millis(5));
+            continue;
+        }
+        events.clear();
+        let n = worker.poll(&mut events, 2, Some(Duration::ZERO)).unwrap();
+        assert!(n <= 2, "{n} events for a max of 2");
+        for event in events.drain(..) {
+            if let ToWorker::Message { data, .. } = event {
+                got.push(String::from_utf8(data).unwrap());
+            }
+        }
+    }
+    assert_eq!(got, ["one", "two", "three"]);
+    assert!(!readable(fd));
+    // A message read while a question waits for its reply: the socket is
+    // empty afterwards, but the descriptor stays readable until poll takes it.
+    ann.send(OpCode::Text, b"early");
+    while !readable(fd) {
+        assert!(Instant::now() < deadline, "the message never arrived");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let question = Request::SendToUser {
+        user: "ann".into(),
+        kind: switchboard::server::MessageKind::Text,
+        data: b"hi".to_vec(),
+    };
+    assert_eq!(worker.ask(&question).unwrap(), Reply::Ok { count: 1 });
+    assert!(
+        readable(fd),
+        "an event waits in the worker, yet not readable"
+    );
+    // INFO tells what the operator knows of the connection.
+    let Reply::Info(facts) = worker.ask(&Request::Info { id }).unwrap() else {
+        panic!("INFO got no facts");
+    };
+    assert_eq!((facts.id, facts.path.as_str()), (id, "/ann"));
+    assert_eq!(facts.user.as_deref(), Some("ann"));
+    assert!(
+        facts.messages_in >= 4 && facts.peer.starts_with("127.0.0.1:"),
+        "{facts:?}"
+    );
+    let unknown = worker.ask(&Request::Info { id: id + 1000 }).unwrap();
+    assert!(
+        matches!(
+            unknown,
+            Reply::Error {
+                code: ErrorCode::UnknownConnection,
+                ..
+            }
+        ),
+        "{unknown:?}"
+    );
+    worker
+        .poll(&mut events, 1024, Some(Duration::ZERO))
+        .unwrap();
+    assert!(
+        matches!(&events[..], [ToWorker::Message { data, .. }] if data == b"early"),
+        "{events:?}"
+    );
+    assert!(!readable(fd));
 }

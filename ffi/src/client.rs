@@ -39,16 +39,22 @@ impl From<ClientError> for Failure {
             ClientErrorKind::Disconnected => SB_ERR_DISCONNECTED,
             ClientErrorKind::Unauthorized => SB_ERR_UNAUTHORIZED,
             ClientErrorKind::Protocol => SB_ERR_PROTOCOL,
-            ClientErrorKind::Remote(code) => match code {
-                ErrorCode::BadFrame => SB_ERR_PROTOCOL,
-                ErrorCode::Unauthorized => SB_ERR_UNAUTHORIZED,
-                ErrorCode::UnknownConnection => SB_ERR_UNKNOWN_CONNECTION,
-                ErrorCode::Invalid => SB_ERR_INVALID_ARGUMENT,
-                ErrorCode::ShutDown => SB_ERR_SHUT_DOWN,
-                ErrorCode::Busy => SB_ERR_BUSY,
-            },
+            ClientErrorKind::Remote(code) => remote_code(code),
         };
         Failure::new(code, error.to_string())
+    }
+}
+
+/// The result code for an error the operator answered.
+pub(crate) fn remote_code(code: ErrorCode) -> sb_result {
+    use sb_result::*;
+    match code {
+        ErrorCode::BadFrame => SB_ERR_PROTOCOL,
+        ErrorCode::Unauthorized => SB_ERR_UNAUTHORIZED,
+        ErrorCode::UnknownConnection => SB_ERR_UNKNOWN_CONNECTION,
+        ErrorCode::Invalid => SB_ERR_INVALID_ARGUMENT,
+        ErrorCode::ShutDown => SB_ERR_SHUT_DOWN,
+        ErrorCode::Busy => SB_ERR_BUSY,
     }
 }
 

@@ -1,6 +1,6 @@
 //! `sb_conn_info`: facts about one open connection, as an owned snapshot.
 
-use engine::server::ConnInfo;
+use engine::control::wire::ConnFacts;
 
 use crate::args::{conn, free_handle, handle, out};
 use crate::boundary::{call, guard};
@@ -37,16 +37,15 @@ pub struct sb_conn_info {
 /// The C struct followed by the storage its strings point into. `repr(C)` puts `info`
 /// first, so a pointer to one is a pointer to the other.
 #[repr(C)]
-struct OwnedInfo {
+pub(crate) struct OwnedInfo {
     info: sb_conn_info,
     strings: Box<[u8]>,
 }
 
 impl OwnedInfo {
-    fn new(c: &ConnInfo) -> Box<OwnedInfo> {
-        let peer = c.peer.to_string();
+    pub(crate) fn new(c: &ConnFacts) -> Box<OwnedInfo> {
         let fields: [Option<&str>; 5] = [
-            Some(&peer),
+            Some(&c.peer),
             Some(&c.path),
             Some(&c.query),
             c.subprotocol.as_deref(),
@@ -70,22 +69,28 @@ impl OwnedInfo {
             _ => sb_str::NONE,
         };
         let info = sb_conn_info {
-            id: c.id.as_u64(),
+            id: c.id,
             peer: view(0),
             path: view(1),
             query: view(2),
             subprotocol: view(3),
             user: view(4),
             pending: c.pending,
-            connected_ms: u64::try_from(c.connected_for.as_millis()).unwrap_or(u64::MAX),
+            connected_ms: c.connected_for_ms,
             messages_in: c.messages_in,
             messages_out: c.messages_out,
             bytes_in: c.bytes_in,
             bytes_out: c.bytes_out,
-            buffered: c.buffered,
+            buffered: usize::try_from(c.buffered).unwrap_or(usize::MAX),
         };
         // Moving the boxed slice moves only its pointer: the bytes stay where `info` points.
         Box::new(OwnedInfo { info, strings })
+    }
+
+    /// The pointer the caller gets, and frees with `sb_conn_info_free`.
+    pub(crate) fn into_c(self: Box<OwnedInfo>) -> *mut sb_conn_info {
+        // `info` is the first field of the repr(C) OwnedInfo.
+        Box::into_raw(self).cast::<sb_conn_info>()
     }
 }
 
@@ -104,17 +109,15 @@ pub unsafe extern "C" fn sb_server_info(
         // SAFETY: the caller's promises.
         let (server, slot) = unsafe { (handle(server, "server")?, out(info_out, "info_out")?) };
         let info = server.handle.info(conn(id))?;
-        let owned = Box::into_raw(OwnedInfo::new(&info));
-        // `info` is the first field of the repr(C) OwnedInfo.
-        slot.set(owned.cast::<sb_conn_info>());
+        slot.set(OwnedInfo::new(&ConnFacts::from(&info)).into_c());
         Ok(())
     })
 }
 
-/// Frees a snapshot from `sb_server_info`. NULL is ignored.
+/// Frees a snapshot from `sb_server_info` or `sb_worker_info`. NULL is ignored.
 ///
 /// # Safety
-/// `info` is NULL or came from `sb_server_info` and was not freed before.
+/// `info` is NULL or came from `sb_server_info` or `sb_worker_info` and was not freed before.
 #[no_mangle]
 pub unsafe extern "C" fn sb_conn_info_free(info: *mut sb_conn_info) {
     // SAFETY: `info` came from Box<OwnedInfo>::into_raw (the caller's promise), and points

@@ -2,20 +2,21 @@
 //! operator, which holds the connections: connecting, taking events, detaching, freeing.
 //! The commands are in `worker_commands.rs`.
 
-use std::collections::VecDeque;
 use std::os::raw::{c_char, c_int};
 use std::time::Duration;
 
 use engine::control::address::ControlAddress;
-use engine::control::wire::ToWorker;
+use engine::control::wire::{ConnFacts, Reply, Request, ToWorker};
 use engine::control::worker::{Worker, WorkerError};
 use engine::control::worker_event::to_event;
 
 use crate::args::{free_handle, handle_mut, into_handle, opt_string, out, string};
 use crate::batch::Batch;
 use crate::boundary::{call, guard};
-use crate::event::sb_event;
+use crate::client::remote_code;
+use crate::event::{sb_conn_id, sb_event};
 use crate::failure::Failure;
+use crate::info::{sb_conn_info, OwnedInfo};
 use crate::result::sb_result;
 use crate::worker_open::Extras;
 
@@ -24,8 +25,6 @@ use crate::worker_open::Extras;
 pub struct sb_worker {
     /// `None` once the connection broke.
     conn: Option<Worker>,
-    /// Frames read and not yet handed out (a short `capacity`, or read by a question).
-    pub(crate) frames: VecDeque<ToWorker>,
     /// `Detached` came: nothing follows.
     detached: bool,
     batch: Batch,
@@ -95,7 +94,6 @@ pub unsafe extern "C" fn sb_worker_connect(
         let conn = Worker::connect(&address, secret).map_err(failure)?;
         slot.set(into_handle(sb_worker {
             conn: Some(conn),
-            frames: VecDeque::new(),
             detached: false,
             batch: Batch::default(),
             extras: Extras::default(),
@@ -137,18 +135,10 @@ pub unsafe extern "C" fn sb_worker_wait(
         }
         worker.batch.clear();
         worker.extras.clear();
-        if worker.frames.is_empty() && !worker.detached {
-            let timeout = u64::try_from(timeout_ms).ok().map(Duration::from_millis);
-            let mut read = Vec::new();
-            worker.with(|conn| conn.poll(&mut read, timeout))?;
-            worker.frames.extend(read);
-        } else {
-            worker.with(Worker::flush)?;
-        }
-        while worker.batch.events.len() < capacity {
-            let Some(frame) = worker.frames.pop_front() else {
-                break;
-            };
+        let timeout = u64::try_from(timeout_ms).ok().map(Duration::from_millis);
+        let mut read = Vec::new();
+        worker.with(|conn| conn.poll(&mut read, capacity, timeout))?;
+        for frame in read {
             if let ToWorker::Open(open) = &frame {
                 worker.extras.add(open);
             }
@@ -166,6 +156,54 @@ pub unsafe extern "C" fn sb_worker_wait(
         // SAFETY: n <= capacity, and the caller promised `capacity` writable events.
         unsafe { worker.batch.write_to(events) };
         count.set(n);
+        Ok(())
+    })
+}
+
+/// A descriptor that is readable while `sb_worker_wait` has events to hand out (in the
+/// socket from the operator, or already read, by a `sb_worker_send_to_user` with a count,
+/// say), for the caller's own `poll`/`epoll`/libuv loop: when it is readable, call
+/// `sb_worker_wait` with timeout 0. It belongs to the worker: do not read, write or close it.
+/// Errors: `SB_ERR_IO` if it cannot be created, `SB_ERR_SHUT_DOWN` once the connection broke.
+///
+/// # Safety
+/// `worker` is NULL or a live worker; `fd_out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn sb_worker_fd(worker: *mut sb_worker, fd_out: *mut c_int) -> sb_result {
+    call(|| {
+        // SAFETY: the caller's promises.
+        let (worker, slot) = unsafe { (handle_mut(worker, "worker")?, out(fd_out, "fd_out")?) };
+        slot.set(worker.with(Worker::readiness_fd)?);
+        Ok(())
+    })
+}
+
+/// A snapshot of an open connection, as the operator knows it, in `*info_out` (one round
+/// trip, after the commands queued before it); free it with `sb_conn_info_free`.
+/// Errors: `SB_ERR_UNKNOWN_CONNECTION`, `SB_ERR_IO`, `SB_ERR_SHUT_DOWN`.
+///
+/// # Safety
+/// `worker` is NULL or a live worker; `info_out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn sb_worker_info(
+    worker: *mut sb_worker,
+    id: sb_conn_id,
+    info_out: *mut *mut sb_conn_info,
+) -> sb_result {
+    call(|| {
+        // SAFETY: the caller's promises.
+        let (worker, slot) = unsafe { (handle_mut(worker, "worker")?, out(info_out, "info_out")?) };
+        let facts: ConnFacts = match worker.with(|conn| conn.ask(&Request::Info { id }))? {
+            Reply::Info(facts) => facts,
+            Reply::Error { code, message } => return Err(Failure::new(remote_code(code), message)),
+            other => {
+                return Err(Failure::new(
+                    sb_result::SB_ERR_IO,
+                    format!("the operator answered {other:?} to INFO"),
+                ))
+            }
+        };
+        slot.set(OwnedInfo::new(&facts).into_c());
         Ok(())
     })
 }

@@ -140,10 +140,7 @@ pub unsafe extern "C" fn sb_worker_send_to_user(
         // SAFETY: the caller's promise.
         let worker = unsafe { handle_mut(worker, "worker") }?;
         check(&request)?;
-        let mut events = Vec::new();
-        let reply = worker.with(|conn| conn.ask(&request, &mut events));
-        worker.frames.extend(events);
-        match reply? {
+        match worker.with(|conn| conn.ask(&request))? {
             Reply::Ok { count } => {
                 slot.set(usize::try_from(count).unwrap_or(usize::MAX));
                 Ok(())

@@ -79,7 +79,7 @@ fn subscriber(address: &ControlAddress, stop: Arc<AtomicBool>) -> std::thread::J
         let mut events = Vec::new();
         while !stop.load(Ordering::Relaxed) {
             if worker
-                .poll(&mut events, Some(Duration::from_millis(20)))
+                .poll(&mut events, 1024, Some(Duration::from_millis(20)))
                 .is_err()
             {
                 return; // the operator is gone

@@ -1,12 +1,10 @@
 //! Engine values as PHP values: ids, binary-safe strings, the request, events,
 //! connection info and counters.
 
-use std::time::Duration;
-
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::convert::IntoZval;
 use ext_php_rs::types::{ZendHashTable, ZendStr, Zval};
-use switchboard::control::wire::WorkerOpen;
+use switchboard::control::wire::{ConnFacts, WorkerOpen};
 use switchboard::server::{ConnId, ConnInfo, Event, Open, Request, Stats};
 
 /// Connection ids travel as PHP ints: the same 64 bits, so every id round-trips
@@ -195,37 +193,43 @@ pub fn event(event: &Event, request: Option<Zval>) -> Zval {
 
 /// An `open` event for a handshake the application accepted.
 pub fn accepted(id: ConnId, request: Zval) -> Zval {
+    opened("open", id, request)
+}
+
+/// An `open` or `handshake` event with its request.
+pub fn opened(kind: &str, id: ConnId, request: Zval) -> Zval {
     let mut ht = ZendHashTable::new();
-    put(&mut ht, "type", "open");
+    put(&mut ht, "type", kind);
     put(&mut ht, "id", id_to_php(id));
     put(&mut ht, "request", request);
     array(ht)
 }
 
-fn seconds(d: Duration) -> f64 {
-    d.as_secs_f64()
-}
-
 /// `info()`'s array.
 pub fn info(info: &ConnInfo) -> ZBox<ZendHashTable> {
+    facts(&ConnFacts::from(info))
+}
+
+/// The array of `Server::info()` and `Worker::info()`.
+pub fn facts(f: &ConnFacts) -> ZBox<ZendHashTable> {
     let mut ht = ZendHashTable::new();
-    put(&mut ht, "id", id_to_php(info.id));
-    put(&mut ht, "peer", bytes(info.peer.to_string().as_bytes()));
-    put(&mut ht, "path", bytes(info.path.as_bytes()));
-    put(&mut ht, "query", bytes(info.query.as_bytes()));
+    put(&mut ht, "id", id_to_php(ConnId::from_u64(f.id)));
+    put(&mut ht, "peer", bytes(f.peer.as_bytes()));
+    put(&mut ht, "path", bytes(f.path.as_bytes()));
+    put(&mut ht, "query", bytes(f.query.as_bytes()));
     put(
         &mut ht,
         "subprotocol",
-        optional_string(info.subprotocol.as_deref()),
+        optional_string(f.subprotocol.as_deref()),
     );
-    put(&mut ht, "user", optional_string(info.user.as_deref()));
-    put(&mut ht, "pending", info.pending);
-    put(&mut ht, "connected_for", seconds(info.connected_for));
-    put(&mut ht, "messages_in", count(info.messages_in));
-    put(&mut ht, "messages_out", count(info.messages_out));
-    put(&mut ht, "bytes_in", count(info.bytes_in));
-    put(&mut ht, "bytes_out", count(info.bytes_out));
-    put(&mut ht, "buffered", count(info.buffered as u64));
+    put(&mut ht, "user", optional_string(f.user.as_deref()));
+    put(&mut ht, "pending", f.pending);
+    put(&mut ht, "connected_for", f.connected_for_ms as f64 / 1000.0);
+    put(&mut ht, "messages_in", count(f.messages_in));
+    put(&mut ht, "messages_out", count(f.messages_out));
+    put(&mut ht, "bytes_in", count(f.bytes_in));
+    put(&mut ht, "bytes_out", count(f.bytes_out));
+    put(&mut ht, "buffered", count(f.buffered));
     ht
 }
 

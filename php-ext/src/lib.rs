@@ -22,6 +22,7 @@ mod state;
 mod symbols;
 mod timers;
 mod worker;
+mod worker_poll;
 mod worker_run;
 mod worker_state;
 

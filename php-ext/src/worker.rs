@@ -9,18 +9,19 @@ use ext_php_rs::exception::PhpResult;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::ZendHashTable;
 use switchboard::control::address::ControlAddress;
-use switchboard::control::wire::{Reply, Request};
+use switchboard::control::wire::{ErrorCode, Reply, Request};
 use switchboard::control::worker::Worker as Connection;
 use switchboard::server::Error;
 
 use crate::callback::Callback;
 use crate::construct::constructed_already;
-use crate::convert::{id_from_php, type_name};
+use crate::convert::{self, id_from_php, type_name};
 use crate::exception::error;
 use crate::handlers::On;
 use crate::handshake::accept_options;
 use crate::server::kind;
 use crate::timers;
+use crate::worker_poll;
 use crate::worker_run;
 use crate::worker_state::WorkerState;
 
@@ -121,13 +122,70 @@ impl Worker {
         worker_run::run(&self.state)
     }
 
-    /// Detaches gracefully: inside `run()`, `run()` returns once done; outside,
-    /// the connection closes at once (the operator hands the connections over).
+    /// Detaches gracefully: the operator sends no new events and, once this
+    /// worker has handled the ones it was sent, gives its connections to the
+    /// other workers, losing no message. Inside `run()`, `run()` returns once
+    /// done. Outside it (a `poll()` loop), keep calling `poll()` and handling
+    /// its events until `attached()` is false; the connection also closes when
+    /// the object is destroyed (the events not yet handled are then lost).
     pub fn stop(&self) {
         if self.state.running.get() {
             self.state.stop_requested.set(true);
-        } else {
+        } else if !self.state.detach() {
             self.state.close();
+        }
+    }
+
+    /// True while attached to the operator: until the last event after
+    /// `stop()` was taken, or the connection broke.
+    pub fn attached(&self) -> bool {
+        self.state.is_attached()
+    }
+
+    /// For programs with their own loop: up to `$max` events as arrays, as
+    /// `Server::poll()` gives them (`open` with `request`, which for a connection
+    /// taken over from another worker has `resumed`, `user` and `topics`;
+    /// `message`, `close`, `handshake`). Writes the queued commands first, then
+    /// waits up to `$timeout_ms` for the first event (-1: until one arrives);
+    /// returns early, possibly empty, after a pcntl signal handler ran. Timers
+    /// that are due fire here too, as under `run()`.
+    ///
+    /// @throws \Switchboard\Exception when the connection to the operator breaks.
+    #[php(defaults(timeout_ms = -1, max = 1024))]
+    pub fn poll(&self, timeout_ms: i64, max: i64) -> PhpResult<ZBox<ZendHashTable>> {
+        worker_poll::poll(&self.state, timeout_ms, max)
+    }
+
+    /// A file descriptor that is readable while `poll()` has events to hand
+    /// out (also those read while `sendToUser()`, `info()`... waited for their
+    /// answer), for programs with their own event loop:
+    /// `$events = fopen('php://fd/' . $worker->eventFd(), 'r');` then
+    /// `stream_select()` on it, or Revolt's `EventLoop::onReadable($events, ...)`,
+    /// and call `poll(0)` when it is readable. The descriptor belongs to the
+    /// worker: `php://fd/` opens a duplicate, which the stream may close.
+    ///
+    /// @throws \Switchboard\Exception once the worker is no longer attached.
+    pub fn event_fd(&self) -> PhpResult<i64> {
+        match self.state.with(|worker| worker.readiness_fd()) {
+            Some(Ok(fd)) => Ok(i64::from(fd)),
+            Some(Err(e)) => Err(error(e.to_string())),
+            None => Err(error("the worker is no longer attached to the operator")),
+        }
+    }
+
+    /// Facts about an open connection, as the operator knows it, or null if it
+    /// is closed or unknown (or the worker is no longer attached): the keys of
+    /// `Server::info()`. One round trip, after the commands queued before it.
+    pub fn info(&self, id: i64) -> PhpResult<Option<ZBox<ZendHashTable>>> {
+        let asked = self.state.ask(Request::Info { id: wire_id(id) });
+        match asked.map_err(|e| error(e.to_string()))? {
+            Some(Reply::Info(facts)) => Ok(Some(convert::facts(&facts))),
+            Some(Reply::Error {
+                code: ErrorCode::UnknownConnection,
+                ..
+            }) => Ok(None),
+            Some(Reply::Error { message, .. }) => Err(error(message)),
+            _ => Ok(None),
         }
     }
 

@@ -24,6 +24,8 @@ use crate::worker_state::WorkerState;
 
 /// The longest uninterrupted wait: how soon signals and `stop()` are noticed.
 const SLICE: Duration = Duration::from_millis(50);
+/// The most events handled between two writes of the commands they made.
+const BATCH: usize = 1024;
 
 /// Marks `run()` active for the duration of the call.
 struct Running<'a>(&'a WorkerState);
@@ -70,12 +72,8 @@ fn serve(state: &WorkerState) -> Result<Flow, String> {
     loop {
         if !detaching && (state.stop_requested.get() || StopSignals::received() != 0) {
             detaching = true;
-            let sent = state.with(|worker| {
-                worker.detach();
-                worker.flush()
-            });
-            if let Some(Err(e)) = sent {
-                return Err(e.to_string());
+            if !state.detach() {
+                return Err("the connection is closed".into());
             }
         }
         if signals::interrupt_pending() {
@@ -89,16 +87,13 @@ fn serve(state: &WorkerState) -> Result<Flow, String> {
         if timers::fire_due(&state.timers, &state.handlers, || open_accepted(state)) == Flow::Exit {
             return Ok(Flow::Exit);
         }
-        events.extend(state.queued.borrow_mut().drain(..));
-        if events.is_empty() {
-            let timeout = state.timers.borrow().next_due().map_or(SLICE, |due| {
-                due.saturating_duration_since(Instant::now()).min(SLICE)
-            });
-            match state.with(|worker| worker.poll(&mut events, Some(timeout))) {
-                Some(Ok(_)) => {}
-                Some(Err(e)) => return Err(e.to_string()),
-                None => return Err("the connection is closed".into()),
-            }
+        let timeout = state.timers.borrow().next_due().map_or(SLICE, |due| {
+            due.saturating_duration_since(Instant::now()).min(SLICE)
+        });
+        match state.with(|worker| worker.poll(&mut events, BATCH, Some(timeout))) {
+            Some(Ok(_)) => {}
+            Some(Err(e)) => return Err(e.to_string()),
+            None => return Err("the connection is closed".into()),
         }
         let mut detached = false;
         for event in events.drain(..) {

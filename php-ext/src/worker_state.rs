@@ -3,10 +3,9 @@
 //! `Cell`/`RefCell` and no borrow is held while PHP code runs.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 
 use switchboard::control::check::check;
-use switchboard::control::wire::{Reply, Request, ToWorker};
+use switchboard::control::wire::{Reply, Request};
 use switchboard::control::worker::{Worker, WorkerError};
 use switchboard::server::{Accept, ConnId, Error};
 
@@ -20,8 +19,6 @@ pub struct WorkerState {
     pub handlers: Handlers,
     pub timers: RefCell<Timers>,
     pub handshakes: RefCell<Handshakes>,
-    /// Events read while waiting for a reply, handled before the next read.
-    pub queued: RefCell<VecDeque<ToWorker>>,
     pub running: Cell<bool>,
     /// `stop()` was called while `run()` was active.
     pub stop_requested: Cell<bool>,
@@ -34,7 +31,6 @@ impl WorkerState {
             handlers: Handlers::default(),
             timers: RefCell::default(),
             handshakes: RefCell::default(),
-            queued: RefCell::default(),
             running: Cell::new(false),
             stop_requested: Cell::new(false),
         }
@@ -79,14 +75,23 @@ impl WorkerState {
         }
     }
 
-    /// A command with a reply: one round trip. Events read meanwhile are
-    /// queued; `None` once detached (or when the connection broke).
+    /// A command with a reply: one round trip. Events read meanwhile wait in
+    /// the connection for the next poll; `None` once detached (or when the
+    /// connection broke).
     pub fn ask(&self, request: Request) -> Result<Option<Reply>, Error> {
         check(&request)?;
-        let mut events = Vec::new();
-        let reply = self.with(|worker| worker.ask(&request, &mut events));
-        self.queued.borrow_mut().extend(events);
+        let reply = self.with(|worker| worker.ask(&request));
         Ok(reply.and_then(Result::ok))
+    }
+
+    /// Asks the operator for no more events (`Detached` marks the last);
+    /// false if the connection broke or was closed.
+    pub fn detach(&self) -> bool {
+        let sent = self.with(|worker| {
+            worker.detach();
+            worker.flush()
+        });
+        matches!(sent, Some(Ok(())))
     }
 
     /// Accepts a pending handshake; its `open` handler runs next.

@@ -46,4 +46,4 @@ echo count($fromExt), " methods checked\n";
 --EXPECT--
 bool(true)
 bool(true)
-59 methods checked
+63 methods checked

@@ -1,8 +1,10 @@
-/* A C worker attached to the operator program (started here, SB_TEST_OPERATOR): it echoes
- * the echo scenario's messages, binds the user, answers a question (send to user) in order
- * with the events, refuses bad arguments before they leave, and detaches cleanly. */
+/* A C worker attached to the operator program (started here, SB_TEST_OPERATOR), driven by
+ * poll(2) on its readiness descriptor: it echoes the echo scenario's messages, binds the
+ * user, asks about the connection, answers a question (send to user) in order with the
+ * events, refuses bad arguments before they leave, and detaches cleanly. */
 #include "harness.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
@@ -78,6 +80,15 @@ static void check_open(sb_worker *worker, const sb_event *e) {
     CHECK_RESULT(sb_worker_open_info(worker, e->id + 1000, &info), SB_ERR_NOT_FOUND);
     CHECK_OK(sb_worker_bind_user(worker, e->id, "ann"));
     CHECK_OK(sb_worker_subscribe(worker, e->id, "news"));
+    /* What the operator knows of it, asked after the commands queued before. */
+    sb_conn_info *facts = NULL;
+    CHECK_OK(sb_worker_info(worker, e->id, &facts));
+    if (facts) {
+        CHECK(facts->id == e->id && tc_str_eq(facts->path, "/echo/path"));
+        CHECK(tc_str_eq(facts->query, "a=1&b=two") && tc_str_eq(facts->user, "ann"));
+        sb_conn_info_free(facts);
+    }
+    CHECK_RESULT(sb_worker_info(worker, e->id + 1000, &facts), SB_ERR_UNKNOWN_CONNECTION);
     /* Refused here, as sb_server_* refuses them: nothing reaches the operator. */
     CHECK_RESULT(sb_worker_send(worker, e->id, SB_TEXT, (const uint8_t *)"\xff", 1),
                  SB_ERR_INVALID_UTF8);
@@ -94,12 +105,22 @@ int main(void) {
     CHECK_OK(sb_worker_connect(control, NULL, &worker));
     if (!worker) return tc_verdict("worker");
 
+    /* Served as a program with its own loop would: poll(2) on the readiness descriptor,
+     * then take at most 4 events without waiting; the rest (and the replies to write)
+     * keep the descriptor readable. */
+    int fd = -1;
+    CHECK_OK(sb_worker_fd(worker, &fd));
     tc_client_at("echo", port, NULL);
     static sb_event events[64];
     int opens = 0, closes = 0, messages = 0;
     while (tc_running() || closes < opens) {
+        struct pollfd ready = {.fd = fd, .events = POLLIN};
+        if (poll(&ready, 1, 50) != 1) {
+            if (tc_millis_left() == 0) break;
+            continue;
+        }
         size_t n = 0;
-        CHECK_OK(sb_worker_wait(worker, events, 64, 50, &n));
+        CHECK_OK(sb_worker_wait(worker, events, 4, 0, &n));
         for (size_t i = 0; i < n; i++) {
             const sb_event *e = &events[i];
             if (e->kind == SB_EVENT_OPEN) {

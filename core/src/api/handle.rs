@@ -286,6 +286,19 @@ impl Handle {
         }
     }
 
+    /// Corks the commands this thread issues from now on, as for a thread
+    /// that dispatches events (a control connection's thread, which runs its
+    /// commands in batches): they reach the loops at `uncork_commands`, one
+    /// wake per loop instead of one lock and wake per command.
+    pub(crate) fn cork_commands(&self) {
+        cork::dispatching(&self.shared, None);
+    }
+
+    /// Hands the commands corked since `cork_commands` to the loops.
+    pub(crate) fn uncork_commands(&self) {
+        cork::uncork(&self.shared);
+    }
+
     /// True once the server has stopped and every event was taken.
     pub fn is_finished(&self) -> bool {
         self.shared.queues.iter().all(|q| q.is_drained())

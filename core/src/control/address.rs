@@ -59,6 +59,14 @@ impl Stream {
         })
     }
 
+    pub fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        use std::os::fd::AsRawFd;
+        match self {
+            Stream::Unix(s) => s.as_raw_fd(),
+            Stream::Tcp(s) => s.as_raw_fd(),
+        }
+    }
+
     pub fn shutdown(&self) {
         // Already closed is fine.
         let _ = match self {

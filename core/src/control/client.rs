@@ -31,7 +31,7 @@ use stream::Stream;
 
 use crate::bridge::event::MessageKind;
 use crate::control::address::ControlAddress;
-use crate::control::wire::{self, ErrorCode, Reply, Request, Role};
+use crate::control::wire::{self, ConnFacts, ErrorCode, Reply, Request, Role};
 
 /// The longest reply accepted (a user's ids and the counters are far smaller).
 const MAX_REPLY: usize = 64 << 20;
@@ -201,6 +201,15 @@ impl Client {
     pub fn stats(&mut self) -> Result<Vec<(String, u64)>, ClientError> {
         match self.request(&Request::Stats)? {
             Reply::Stats(stats) => Ok(stats),
+            other => Err(self.unexpected(&other)),
+        }
+    }
+
+    /// Facts about an open connection; an error of kind
+    /// `Remote(ErrorCode::UnknownConnection)` when it is closed or unknown.
+    pub fn info(&mut self, id: u64) -> Result<ConnFacts, ClientError> {
+        match self.request(&Request::Info { id })? {
+            Reply::Info(facts) => Ok(facts),
             other => Err(self.unexpected(&other)),
         }
     }
@@ -405,6 +414,7 @@ impl Client {
             Reply::Ok { .. } => "OK",
             Reply::Ids(_) => "IDS",
             Reply::Stats(_) => "STATS",
+            Reply::Info(_) => "INFO",
             Reply::Error { .. } => "ERROR",
         };
         self.protocol(format!("unexpected {name} reply"))

@@ -54,6 +54,9 @@ struct State {
 struct Worker {
     key: u64,
     outbox: Arc<Outbox>,
+    /// Frames encoded while the hub is locked, pushed to the outbox in one
+    /// piece before it is unlocked (see `Hub::flush`).
+    pending: Vec<u8>,
     /// It asked for no more events; it still owns its connections.
     detaching: bool,
     owned: usize,
@@ -96,10 +99,12 @@ impl Hub {
         state.workers.push(Worker {
             key,
             outbox,
+            pending: Vec::new(),
             detaching: false,
             owned: 0,
         });
         self.drain_backlog(&mut state);
+        flush(&mut state);
     }
 
     /// The worker asked to detach: no more events for it, and the end marker.
@@ -107,9 +112,9 @@ impl Hub {
         let mut state = self.lock();
         if let Some(w) = state.workers.iter_mut().find(|w| w.key == key) {
             w.detaching = true;
-            w.outbox
-                .push(|out| encode_to_worker(&ToWorker::Detached, out));
+            encode_to_worker(&ToWorker::Detached, &mut w.pending);
         }
+        flush(&mut state);
     }
 
     /// The worker's control connection ended: its connections wait for another.
@@ -125,6 +130,7 @@ impl Hub {
             }
         }
         self.drain_backlog(&mut state);
+        flush(&mut state);
     }
 
     /// Routes a batch of events taken from the server.
@@ -134,6 +140,7 @@ impl Hub {
         for event in events.drain(..) {
             self.route_one(&mut state, event);
         }
+        flush(&mut state);
     }
 
     /// The outboxes of the workers, to wait for slow ones (backpressure).
@@ -306,9 +313,7 @@ fn assign(state: &mut State, id: u64) -> Option<u64> {
     if conn.delivered {
         let mut open = conn.open.clone();
         open.resumed = true;
-        worker
-            .outbox
-            .push(|out| encode_to_worker(&ToWorker::Open(open), out));
+        encode_to_worker(&ToWorker::Open(open), &mut worker.pending);
     }
     Some(worker.key)
 }
@@ -342,7 +347,17 @@ fn deliver(state: &mut State, key: u64, event: Event) {
             }
         }
     };
-    if let Some(w) = state.workers.iter().find(|w| w.key == key) {
-        w.outbox.push(|out| encode_to_worker(&frame, out));
+    if let Some(w) = state.workers.iter_mut().find(|w| w.key == key) {
+        encode_to_worker(&frame, &mut w.pending);
+    }
+}
+
+/// Hands each worker what was encoded for it, one push (one lock, at most one
+/// wake) per worker rather than per event.
+fn flush(state: &mut State) {
+    for w in &mut state.workers {
+        if !w.pending.is_empty() {
+            w.outbox.push(|out| out.append(&mut w.pending));
+        }
     }
 }

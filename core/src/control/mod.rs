@@ -10,6 +10,7 @@ pub mod check;
 pub mod client;
 pub mod hub;
 pub(crate) mod outbox;
+pub(crate) mod readiness;
 pub mod server;
 pub mod wire;
 pub mod worker;

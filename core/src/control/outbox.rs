@@ -20,6 +20,9 @@ struct State {
     frames: Vec<u8>,
     /// Being written by the writer thread right now.
     writing: usize,
+    /// The writer waits for frames: a push must wake it (and only then, as a
+    /// wake is a system call).
+    writer_waits: bool,
     closed: bool,
 }
 
@@ -48,7 +51,10 @@ impl Outbox {
             return false;
         }
         encode(&mut state.frames);
-        self.changed.notify_all();
+        if state.writer_waits {
+            state.writer_waits = false;
+            self.changed.notify_all();
+        }
         true
     }
 
@@ -80,8 +86,10 @@ impl Outbox {
                 state.writing = 0;
                 self.changed.notify_all();
                 while state.frames.is_empty() && !state.closed {
+                    state.writer_waits = true;
                     state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
                 }
+                state.writer_waits = false;
                 if state.closed {
                     return;
                 }

@@ -14,14 +14,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
 use crate::api::error::Error;
-use crate::api::handle::Accept;
-use crate::api::handle::Handle;
+use crate::api::handle::{Accept, Handle};
 use crate::bridge::id::ConnId;
 use crate::control::address::{ControlAddress, Stream};
 use crate::control::hub::{BacklogLimits, Hub};
 use crate::control::outbox::Outbox;
 use crate::control::wire::{
-    decode_request, encode_reply, ErrorCode, Reply, Request, Role, WorkerOpen,
+    decode_request, encode_reply, ConnFacts, ErrorCode, Reply, Request, Role, WorkerOpen,
 };
 
 /// How a control socket is served.
@@ -308,6 +307,7 @@ fn serve(inner: &Inner, mut stream: Stream) {
     let mut out = Vec::new();
     let mut peer: Option<Peer> = None;
     let mut chunk = vec![0u8; 64 * 1024];
+    inner.handle.cork_commands();
     loop {
         let n = match stream.read(&mut chunk) {
             Ok(0) | Err(_) => break,
@@ -365,6 +365,8 @@ fn serve(inner: &Inner, mut stream: Stream) {
             }
         };
         input.drain(..at);
+        // The batch's commands go to the loops before its replies say they were done.
+        inner.handle.uncork_commands();
         if !out.is_empty() {
             let written = match &peer {
                 // A worker's replies share the stream of its events.
@@ -560,6 +562,15 @@ fn execute(inner: &Inner, request: Request) -> Reply {
             return Reply::Ids(ids.into_iter().map(ConnId::as_u64).collect());
         }
         Request::Stats => return Reply::Stats(stats(inner)),
+        Request::Info { id: of } => {
+            return match handle.info(id(of)) {
+                Ok(info) => Reply::Info(ConnFacts::from(&info)),
+                Err(e) => Reply::Error {
+                    code: code_of(&e),
+                    message: e.to_string(),
+                },
+            }
+        }
     };
     match result {
         Ok(count) => Reply::Ok { count },

@@ -8,6 +8,7 @@
 
 use std::fmt;
 
+use crate::api::handle::ConnInfo;
 use crate::bridge::event::MessageKind;
 
 /// The first frame's text: protocol and version.
@@ -78,6 +79,10 @@ pub enum Request {
         user: String,
     },
     Stats,
+    /// Facts about one connection (answered with `Reply::Info`).
+    Info {
+        id: u64,
+    },
     /// Worker: send me no more events; `Detached` marks the last one.
     Detach,
     /// Worker: completes a pending handshake (see `Handle::accept`).
@@ -144,10 +149,49 @@ pub enum Reply {
     Ids(Vec<u64>),
     /// The server's counters by name.
     Stats(Vec<(String, u64)>),
+    Info(ConnFacts),
     Error {
         code: ErrorCode,
         message: String,
     },
+}
+
+/// The answer to `Info`: what `Handle::info` tells of an open connection.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ConnFacts {
+    pub id: u64,
+    pub peer: String,
+    pub path: String,
+    pub query: String,
+    pub subprotocol: Option<String>,
+    pub user: Option<String>,
+    pub pending: bool,
+    pub connected_for_ms: u64,
+    pub messages_in: u64,
+    pub messages_out: u64,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    pub buffered: u64,
+}
+
+impl From<&ConnInfo> for ConnFacts {
+    fn from(info: &ConnInfo) -> ConnFacts {
+        ConnFacts {
+            id: info.id.as_u64(),
+            peer: info.peer.to_string(),
+            path: info.path.clone(),
+            query: info.query.clone(),
+            subprotocol: info.subprotocol.clone(),
+            user: info.user.clone(),
+            pending: info.pending,
+            connected_for_ms: u64::try_from(info.connected_for.as_millis()).unwrap_or(u64::MAX),
+            messages_in: info.messages_in,
+            messages_out: info.messages_out,
+            bytes_in: info.bytes_in,
+            bytes_out: info.bytes_out,
+            buffered: info.buffered as u64,
+        }
+    }
 }
 
 /// Why a command failed.
@@ -207,12 +251,14 @@ mod types {
     pub const UNBIND_USER: u8 = 0x18;
     pub const USER_CONNECTIONS: u8 = 0x19;
     pub const STATS: u8 = 0x1a;
+    pub const INFO: u8 = 0x1b;
     pub const DETACH: u8 = 0x20;
     pub const ACCEPT: u8 = 0x21;
     pub const REJECT: u8 = 0x22;
     pub const OK: u8 = 0x80;
     pub const IDS: u8 = 0x81;
     pub const STATS_REPLY: u8 = 0x82;
+    pub const INFO_REPLY: u8 = 0x83;
     pub const ERROR: u8 = 0x8f;
     pub const EVENT_OPEN: u8 = 0x90;
     pub const EVENT_MESSAGE: u8 = 0x91;
@@ -270,6 +316,9 @@ pub fn encode_request(request: &Request, quiet: bool, out: &mut Vec<u8>) {
         }
         Request::Stats => {
             w.u8(STATS);
+        }
+        Request::Info { id } => {
+            w.u8(INFO).u64(*id);
         }
         Request::Detach => {
             w.u8(DETACH | q);
@@ -411,6 +460,18 @@ pub fn encode_reply(reply: &Reply, out: &mut Vec<u8>) {
                 w.text(name).u64(*value);
             }
         }
+        Reply::Info(f) => {
+            w.u8(INFO_REPLY).u64(f.id).text(&f.peer).text(&f.path);
+            w.text(&f.query)
+                .text(f.subprotocol.as_deref().unwrap_or(""))
+                .text(f.user.as_deref().unwrap_or(""));
+            w.u8(u8::from(f.pending)).u64(f.connected_for_ms);
+            w.u64(f.messages_in)
+                .u64(f.messages_out)
+                .u64(f.bytes_in)
+                .u64(f.bytes_out)
+                .u64(f.buffered);
+        }
         Reply::Error { code, message } => {
             w.u8(ERROR).u16(*code as u16).text(message);
         }
@@ -489,6 +550,7 @@ pub fn decode_request(
         UNBIND_USER => Request::UnbindUser { id: r.u64()? },
         USER_CONNECTIONS => Request::UserConnections { user: r.text()? },
         STATS => Request::Stats,
+        INFO => Request::Info { id: r.u64()? },
         DETACH => Request::Detach,
         ACCEPT => Request::Accept {
             id: r.u64()?,
@@ -504,7 +566,10 @@ pub fn decode_request(
         other => return Err(WireError(format!("unknown command type 0x{other:02x}"))),
     };
     r.end()?;
-    let question = matches!(request, Request::UserConnections { .. } | Request::Stats);
+    let question = matches!(
+        request,
+        Request::UserConnections { .. } | Request::Stats | Request::Info { .. }
+    );
     if quiet && question {
         return Err(WireError("a question cannot be quiet".into()));
     }
@@ -529,6 +594,21 @@ pub fn decode_reply(input: &[u8], max: usize) -> Result<Option<(Reply, usize)>, 
             let pair = |r: &mut Reader| Ok::<_, WireError>((r.text()?, r.u64()?));
             Reply::Stats((0..n).map(|_| pair(&mut r)).collect::<Result<_, _>>()?)
         }
+        INFO_REPLY => Reply::Info(ConnFacts {
+            id: r.u64()?,
+            peer: r.text()?,
+            path: r.text()?,
+            query: r.text()?,
+            subprotocol: r.optional_text()?,
+            user: r.optional_text()?,
+            pending: r.u8()? != 0,
+            connected_for_ms: r.u64()?,
+            messages_in: r.u64()?,
+            messages_out: r.u64()?,
+            bytes_in: r.u64()?,
+            bytes_out: r.u64()?,
+            buffered: r.u64()?,
+        }),
         ERROR => {
             let code = r.u16()?;
             let code = ErrorCode::from_u16(code)
@@ -744,6 +824,7 @@ mod tests {
             Request::UnbindUser { id: 3 },
             Request::UserConnections { user: "bob".into() },
             Request::Stats,
+            Request::Info { id: 6 },
             Request::Detach,
             Request::Accept {
                 id: 4,
@@ -807,7 +888,10 @@ mod tests {
         for (i, request) in requests().into_iter().enumerate() {
             let question = matches!(
                 request,
-                Request::Hello { .. } | Request::UserConnections { .. } | Request::Stats
+                Request::Hello { .. }
+                    | Request::UserConnections { .. }
+                    | Request::Stats
+                    | Request::Info { .. }
             );
             let quiet = i % 2 == 1 && !question;
             let mut one = Vec::new();
@@ -839,6 +923,21 @@ mod tests {
     fn replies_round_trip() {
         let replies = [
             Reply::Ok { count: 3 },
+            Reply::Info(ConnFacts {
+                id: 7,
+                peer: "127.0.0.1:5000".into(),
+                path: "/chat".into(),
+                query: "a=1".into(),
+                subprotocol: Some("chat".into()),
+                user: None,
+                pending: true,
+                connected_for_ms: 1500,
+                messages_in: 1,
+                messages_out: 2,
+                bytes_in: 3,
+                bytes_out: 4,
+                buffered: 5,
+            }),
             Reply::Ids(vec![1, 2, u64::MAX]),
             Reply::Stats(vec![("connections".into(), 5), ("dropped".into(), 0)]),
             Reply::Error {

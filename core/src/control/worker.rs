@@ -2,13 +2,16 @@
 //! handles the events of the connections the operator gives it. Its commands
 //! are quiet (no replies) and go out in one write per batch of events.
 
+use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
+use std::os::fd::RawFd;
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
 use crate::bridge::event::MessageKind;
 use crate::control::address::{ControlAddress, Stream};
+use crate::control::readiness::Readiness;
 use crate::control::wire::{
     decode_to_worker, encode_request, ErrorCode, Reply, Request, Role, ToWorker, WireError,
 };
@@ -50,8 +53,13 @@ pub struct Worker {
     commands: Vec<u8>,
     /// The operator sent `Detached`: nothing more will come.
     detached: bool,
-    /// Events that came with the answer to HELLO, for the first `poll`.
-    early: Vec<ToWorker>,
+    /// Events read and not yet handed out: beyond a `poll`'s `max`, or read
+    /// while `ask` waited for its reply.
+    ready: VecDeque<ToWorker>,
+    /// The read timeout the socket has now (setting it is a system call).
+    timeout: Option<Option<Duration>>,
+    /// Created by the first `readiness_fd` call.
+    readiness: Option<Readiness>,
 }
 
 impl Worker {
@@ -76,7 +84,9 @@ impl Worker {
             input: Vec::new(),
             commands: Vec::new(),
             detached: false,
-            early: Vec::new(),
+            ready: VecDeque::new(),
+            timeout: None,
+            readiness: None,
         };
         let hello = Request::Hello {
             role: Role::Worker,
@@ -84,53 +94,75 @@ impl Worker {
         };
         encode_request(&hello, false, &mut worker.commands);
         worker.flush()?;
-        let mut first = Vec::new();
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while first.is_empty() {
+        while worker.ready.is_empty() {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             if left.is_zero() {
                 break;
             }
-            worker.poll(&mut first, Some(left))?;
-        }
-        match first.first() {
-            Some(ToWorker::Reply(Reply::Ok { .. })) => {
-                first.remove(0);
-                worker.early = first;
-                Ok(worker)
+            if worker.read(Some(left))? {
+                worker.decode()?;
             }
+        }
+        match worker.ready.pop_front() {
+            Some(ToWorker::Reply(Reply::Ok { .. })) => Ok(worker),
             Some(ToWorker::Reply(Reply::Error { message, .. })) => {
-                Err(WorkerError::Refused(message.clone()))
+                Err(WorkerError::Refused(message))
             }
             _ => Err(WorkerError::Refused("no answer to HELLO".into())),
         }
     }
 
     /// Writes the commands given since the last call, then waits up to
-    /// `timeout` (None: as long as it takes) for events, appending them to
-    /// `out`. Returns how many came; `ToWorker::Detached` is the last one
-    /// after `detach`.
+    /// `timeout` (None: as long as it takes) for events, appending up to
+    /// `max` of them to `out` (the rest wait for the next call). Returns how
+    /// many came; `ToWorker::Detached` is the last one after `detach`.
     pub fn poll(
         &mut self,
         out: &mut Vec<ToWorker>,
+        max: usize,
         timeout: Option<Duration>,
     ) -> Result<usize, WorkerError> {
         self.flush()?;
-        let before = out.len();
-        out.append(&mut self.early);
-        self.decode(out)?;
-        if out.len() > before || self.detached {
-            return Ok(out.len() - before);
+        if self.ready.is_empty() && !self.detached && self.read(timeout)? {
+            self.decode()?;
         }
-        if self.read(timeout)? {
-            self.decode(out)?;
+        let n = self.ready.len().min(max);
+        out.extend(self.ready.drain(..n));
+        self.update_readiness();
+        Ok(n)
+    }
+
+    /// A descriptor readable while `poll` has work, for programs with an
+    /// event loop of their own: events to hand out, or commands to write (so
+    /// that a program which calls `poll` only when it is readable still sends
+    /// its replies). Wait for it to be readable, then call `poll` with a zero
+    /// timeout.
+    pub fn readiness_fd(&mut self) -> Result<RawFd, WorkerError> {
+        if self.readiness.is_none() {
+            let readiness =
+                Readiness::new(self.stream.as_raw_fd()).map_err(|source| WorkerError::Io {
+                    context: "creating the worker's readiness descriptor".into(),
+                    source,
+                })?;
+            self.readiness = Some(readiness);
+            self.update_readiness();
         }
-        Ok(out.len() - before)
+        Ok(self.readiness.as_ref().map_or(-1, Readiness::fd))
+    }
+
+    fn update_readiness(&mut self) {
+        if let Some(readiness) = &mut self.readiness {
+            readiness.set_pending(!self.ready.is_empty() || !self.commands.is_empty());
+        }
     }
 
     /// Reads what the operator sent within `timeout` into `input`; false if
     /// nothing came in time.
     fn read(&mut self, timeout: Option<Duration>) -> Result<bool, WorkerError> {
+        if timeout == Some(Duration::ZERO) && !self.readable_now() {
+            return Ok(false); // a read timeout cannot be zero: it means "none"
+        }
         self.set_timeout(timeout)?;
         let mut chunk = [0u8; 64 * 1024];
         let n = match self.stream.read(&mut chunk) {
@@ -158,7 +190,8 @@ impl Worker {
         Ok(true)
     }
 
-    fn decode(&mut self, out: &mut Vec<ToWorker>) -> Result<(), WorkerError> {
+    /// Moves every complete frame read so far to `ready`.
+    fn decode(&mut self) -> Result<(), WorkerError> {
         let mut at = 0;
         while let Some((frame, used)) =
             decode_to_worker(&self.input[at..], MAX_FRAME).map_err(WorkerError::Protocol)?
@@ -170,14 +203,29 @@ impl Worker {
                 }
             }
             self.detached |= frame == ToWorker::Detached;
-            out.push(frame);
+            self.ready.push_back(frame);
         }
         self.input.drain(..at);
         Ok(())
     }
 
-    fn set_timeout(&self, timeout: Option<Duration>) -> Result<(), WorkerError> {
+    fn readable_now(&self) -> bool {
+        let mut pfd = libc::pollfd {
+            fd: self.stream.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd for the call.
+        let n = unsafe { libc::poll(&mut pfd, 1, 0) };
+        // An error or a hang-up: let the read tell what it is.
+        n != 0
+    }
+
+    fn set_timeout(&mut self, timeout: Option<Duration>) -> Result<(), WorkerError> {
         let timeout = timeout.map(|t| t.max(Duration::from_millis(1)));
+        if self.timeout == Some(timeout) {
+            return Ok(());
+        }
         let set = match &self.stream {
             Stream::Unix(s) => s.set_read_timeout(timeout),
             Stream::Tcp(s) => s.set_read_timeout(timeout),
@@ -185,7 +233,9 @@ impl Worker {
         set.map_err(|source| WorkerError::Io {
             context: "setting a read timeout".into(),
             source,
-        })
+        })?;
+        self.timeout = Some(timeout);
+        Ok(())
     }
 
     /// Writes the commands given so far (`poll` does it first).
@@ -200,12 +250,17 @@ impl Worker {
                 source,
             })?;
         self.commands.clear();
+        self.update_readiness();
         Ok(())
     }
 
     /// Queues a command (quiet: the operator counts failures, see `STATS`).
     pub fn command(&mut self, request: &Request) {
+        let first = self.commands.is_empty();
         encode_request(request, true, &mut self.commands);
+        if first {
+            self.update_readiness();
+        }
     }
 
     pub fn send(&mut self, id: u64, kind: MessageKind, data: &[u8]) {
@@ -218,29 +273,31 @@ impl Worker {
 
     /// A command that wants its reply (`SendToUser`'s count, `Stats`...):
     /// writes it with the commands queued before it and reads up to its
-    /// reply, one round trip. Events that came first are appended to
-    /// `events`, in order, for the caller to handle before any later one.
-    pub fn ask(
-        &mut self,
-        request: &Request,
-        events: &mut Vec<ToWorker>,
-    ) -> Result<Reply, WorkerError> {
+    /// reply, one round trip. Events that come meanwhile wait, in order, for
+    /// the next `poll`.
+    pub fn ask(&mut self, request: &Request) -> Result<Reply, WorkerError> {
         encode_request(request, false, &mut self.commands);
         self.flush()?;
-        let mut got = std::mem::take(&mut self.early);
+        // Replies come in the order of the questions, and every question
+        // before this one was answered before its `ask` returned.
+        let mut searched = 0;
         loop {
-            self.decode(&mut got)?;
-            if let Some(at) = got.iter().position(|f| matches!(f, ToWorker::Reply(_))) {
-                // What came after the reply goes to the next `poll`.
-                self.early = got.split_off(at + 1);
-                let reply = got.pop();
-                events.append(&mut got);
-                if let Some(ToWorker::Reply(reply)) = reply {
+            let at = self
+                .ready
+                .iter()
+                .skip(searched)
+                .position(|f| matches!(f, ToWorker::Reply(_)));
+            if let Some(at) = at {
+                if let Some(ToWorker::Reply(reply)) = self.ready.remove(searched + at) {
+                    self.update_readiness();
                     return Ok(reply);
                 }
             }
+            searched = self.ready.len();
             // The operator answers every command, also after `Detached`.
-            self.read(None)?;
+            if self.read(None)? {
+                self.decode()?;
+            }
         }
     }
 
@@ -249,5 +306,6 @@ impl Worker {
     /// this worker has closed its connection (after handling what it got).
     pub fn detach(&mut self) {
         encode_request(&Request::Detach, false, &mut self.commands);
+        self.update_readiness();
     }
 }

@@ -148,3 +148,42 @@ async def test_attaching_to_a_missing_socket_or_with_a_wrong_secret_throws():
               "the operator refused the worker: wrong secret", got)
         got = await attach_error(op.control, "right")
         check(got == "attached", got)
+
+
+async def test_a_worker_in_a_stream_select_loop_serves_hands_over_and_detaches():
+    """eventFd() + poll(0, 1): events left in the worker (beyond max, or read while
+    sendToUser() waited for its count) still wake the loop; info() answers; timers
+    fire under poll(); stop() outside run() detaches and the connection moves on."""
+    async with Operator() as op:
+        selecting = await Worker(op.control, script=SERVERS / "select_worker.php",
+                                 name="select worker").attach()
+        ann = await connect(op.url("/a?user=ann"))
+        recv = lambda: asyncio.wait_for(ann.recv(), 10)  # noqa: E731
+        check(await recv() == "hello", "no greeting")
+        # Three at once: poll(0, 1) takes one per wake; the rest must wake it again.
+        for text in ("x1", "x2", "x3"):
+            await ann.send(text)
+        got = [await recv() for _ in range(3)]
+        check(got == ["x1", "x2", "x3"], f"echoes {got}")
+        await ann.send("info")
+        info = await recv()
+        check(info == "path=/a user=ann in=4 gone=NULL", f"info: {info!r}")
+        # "after" arrives while sendToUser() waits for its answer: it waits in the worker.
+        await ann.send("count me")
+        await ann.send("after")
+        got = [await recv() for _ in range(3)]
+        check(got == ["hi you", "reached 1", "after"], f"got {got}")
+        await ann.send("ticks")
+        check(await recv() == "ticking", "no timer under poll()")
+        # A second worker; stop() the first: ann moves over without a close.
+        echo = await Worker(op.control, name="echo worker").attach()
+        await ann.send("stop")
+        check(await recv() == "stopping", "stop not answered")
+        check(await selecting.exit_code(10) == 0, "select worker exit" + selecting.stderr())
+        await ann.send("whoami")
+        moved = await recv()
+        check(moved == "resumed user=ann topics=", f"after the hand-over: {moved!r}")
+        await ann.close()
+        check(ann.close_code == 1000, f"close code {ann.close_code}")
+        echo.signal(signal.SIGTERM)
+        check(await echo.exit_code() == 0, "echo worker exit" + echo.stderr())
