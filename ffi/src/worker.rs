@@ -194,7 +194,7 @@ pub unsafe extern "C" fn sb_worker_info(
         // SAFETY: the caller's promises.
         let (worker, slot) = unsafe { (handle_mut(worker, "worker")?, out(info_out, "info_out")?) };
         let facts: ConnFacts = match worker.with(|conn| conn.ask(&Request::Info { id }))? {
-            Reply::Info(facts) => facts,
+            Reply::Info(facts) => *facts,
             Reply::Error { code, message } => return Err(Failure::new(remote_code(code), message)),
             other => {
                 return Err(Failure::new(

@@ -194,11 +194,7 @@ impl Worker {
     /// @throws \Switchboard\Exception if a text message is not valid UTF-8.
     #[php(defaults(binary = false))]
     pub fn send(&self, id: i64, data: BinarySlice<u8>, binary: bool) -> PhpResult<bool> {
-        done(self.state.command(Request::Send {
-            id: wire_id(id),
-            kind: kind(binary),
-            data: data.to_vec(),
-        }))
+        done(self.state.send(wire_id(id), kind(binary), &data))
     }
 
     /// Starts the close handshake.

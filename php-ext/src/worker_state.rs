@@ -4,10 +4,10 @@
 
 use std::cell::{Cell, RefCell};
 
-use switchboard::control::check::check;
+use switchboard::control::check::{check, check_message};
 use switchboard::control::wire::{Reply, Request};
 use switchboard::control::worker::{Worker, WorkerError};
-use switchboard::server::{Accept, ConnId, Error};
+use switchboard::server::{Accept, ConnId, Error, MessageKind};
 
 use crate::handlers::Handlers;
 use crate::handshake::Handshakes;
@@ -69,6 +69,19 @@ impl WorkerState {
         match conn.as_mut() {
             Some(worker) => {
                 worker.command(&request);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Queues a message after checking it (no copy but into the batch).
+    pub fn send(&self, id: u64, kind: MessageKind, data: &[u8]) -> Result<bool, Error> {
+        check_message(kind, data)?;
+        let mut conn = self.conn.borrow_mut();
+        match conn.as_mut() {
+            Some(worker) => {
+                worker.send(id, kind, data);
                 Ok(true)
             }
             None => Ok(false),

@@ -67,6 +67,38 @@ impl Stream {
         }
     }
 
+    /// Writes what the socket takes now without blocking (`MSG_DONTWAIT`);
+    /// how many bytes that was.
+    pub fn send_now(&self, buf: &[u8]) -> io::Result<usize> {
+        // SAFETY: `buf` is valid for `buf.len()` bytes during the call, and
+        // the descriptor is open while `self` lives.
+        let n = unsafe {
+            libc::send(
+                self.as_raw_fd(),
+                buf.as_ptr().cast(),
+                buf.len(),
+                libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+            )
+        };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            return match e.kind() {
+                io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => Ok(0),
+                _ => Err(e),
+            };
+        }
+        Ok(n as usize)
+    }
+
+    /// Writes all of `buf`, blocking, through a shared reference (another
+    /// thread may `send_now` meanwhile only when the caller serializes them).
+    pub fn write_all_shared(&self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Stream::Unix(s) => (&*s).write_all(buf),
+            Stream::Tcp(s) => (&*s).write_all(buf),
+        }
+    }
+
     pub fn shutdown(&self) {
         // Already closed is fine.
         let _ = match self {

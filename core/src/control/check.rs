@@ -5,6 +5,7 @@
 
 use crate::api::error::Error;
 use crate::api::handle::{check_close, check_payload, check_refusal};
+use crate::bridge::event::MessageKind;
 use crate::control::wire::Request;
 
 /// Checks what can be checked without the operator: text payloads are UTF-8,
@@ -21,10 +22,14 @@ pub fn check(request: &Request) -> Result<(), Error> {
     }
 }
 
+/// Checks a message's payload: text must be UTF-8.
+pub fn check_message(kind: MessageKind, data: &[u8]) -> Result<(), Error> {
+    check_payload(kind, data)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bridge::event::MessageKind;
 
     #[test]
     fn bad_arguments_are_refused_before_they_leave() {

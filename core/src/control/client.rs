@@ -209,7 +209,7 @@ impl Client {
     /// `Remote(ErrorCode::UnknownConnection)` when it is closed or unknown.
     pub fn info(&mut self, id: u64) -> Result<ConnFacts, ClientError> {
         match self.request(&Request::Info { id })? {
-            Reply::Info(facts) => Ok(facts),
+            Reply::Info(facts) => Ok(*facts),
             other => Err(self.unexpected(&other)),
         }
     }

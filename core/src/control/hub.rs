@@ -11,13 +11,15 @@
 //! worker that vanishes loses what it was sent and had not handled.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::api::handle::Handle;
-use crate::bridge::event::Event;
+use crate::bridge::event::{Event, Incoming};
+use crate::bridge::id::ConnId;
 use crate::control::outbox::Outbox;
-use crate::control::wire::{encode_to_worker, ToWorker, WorkerOpen};
+use crate::control::wire::{encode_message_event, encode_to_worker, ToWorker, WorkerOpen};
 
 /// How long and how much the backlog keeps messages while no worker takes them.
 #[derive(Debug, Clone, Copy)]
@@ -44,7 +46,7 @@ pub(crate) struct Hub {
 #[derive(Default)]
 struct State {
     workers: Vec<Worker>,
-    conns: HashMap<u64, Conn>,
+    conns: HashMap<u64, Conn, BuildHasherDefault<IdHasher>>,
     backlog: VecDeque<(Instant, Event)>,
     backlog_bytes: usize,
     /// Messages dropped because the backlog was full or too old.
@@ -133,13 +135,19 @@ impl Hub {
         flush(&mut state);
     }
 
-    /// Routes a batch of events taken from the server.
-    pub(crate) fn route(&self, events: &mut Vec<Event>) {
+    /// Routes one event as the server hands it over (borrowed: a message's
+    /// bytes go from the read buffer into the worker's frames, copied once).
+    /// What is encoded goes out at the next `flush`.
+    pub(crate) fn route(&self, event: Incoming<'_>) {
+        let mut state = self.lock();
+        self.route_one(&mut state, event);
+    }
+
+    /// Hands the workers what `route` encoded for them, and drops what waited
+    /// in the backlog for too long.
+    pub(crate) fn flush(&self) {
         let mut state = self.lock();
         self.expire(&mut state);
-        for event in events.drain(..) {
-            self.route_one(&mut state, event);
-        }
         flush(&mut state);
     }
 
@@ -169,9 +177,9 @@ impl Hub {
         }
     }
 
-    fn route_one(&self, state: &mut State, event: Event) {
-        let id = event.id().as_u64();
-        if let Event::Open(open) = &event {
+    fn route_one(&self, state: &mut State, event: Incoming<'_>) {
+        let id = incoming_id(&event).as_u64();
+        if let Incoming::Open(open) = &event {
             let conn = Conn {
                 owner: None,
                 open: WorkerOpen {
@@ -189,9 +197,7 @@ impl Hub {
             };
             if open.pending && !state.workers.iter().any(|w| !w.detaching) {
                 // Nobody can authorize it now; waiting would only delay the answer.
-                let _ = self
-                    .handle
-                    .reject(event.id(), 503, "no worker is available");
+                let _ = self.handle.reject(open.id, 503, "no worker is available");
                 return;
             }
             state.conns.insert(id, conn);
@@ -212,7 +218,7 @@ impl Hub {
         };
         match target {
             Some(key) => deliver(state, key, event),
-            None => self.wait(state, event),
+            None => self.wait(state, owned(event)),
         }
     }
 
@@ -282,7 +288,7 @@ impl Hub {
                 None => None, // closed and gone: nothing to deliver
             };
             match target {
-                Some(key) => deliver(state, key, event),
+                Some(key) => deliver(state, key, Incoming::from(&event)),
                 None if state.conns.contains_key(&id) => self.wait(state, event),
                 None => {}
             }
@@ -313,16 +319,22 @@ fn assign(state: &mut State, id: u64) -> Option<u64> {
     if conn.delivered {
         let mut open = conn.open.clone();
         open.resumed = true;
-        encode_to_worker(&ToWorker::Open(open), &mut worker.pending);
+        encode_to_worker(&ToWorker::Open(Box::new(open)), &mut worker.pending);
     }
     Some(worker.key)
 }
 
 /// Writes the event into its worker's outbox.
-fn deliver(state: &mut State, key: u64, event: Event) {
-    let id = event.id().as_u64();
+fn deliver(state: &mut State, key: u64, event: Incoming<'_>) {
+    let id = incoming_id(&event).as_u64();
     let frame = match event {
-        Event::Open(_) => {
+        Incoming::Message { kind, data, .. } => {
+            if let Some(w) = state.workers.iter_mut().find(|w| w.key == key) {
+                encode_message_event(id, kind, data, &mut w.pending);
+            }
+            return;
+        }
+        Incoming::Open(_) => {
             let Some(conn) = state.conns.get_mut(&id) else {
                 return;
             };
@@ -330,10 +342,9 @@ fn deliver(state: &mut State, key: u64, event: Event) {
                 return; // already told with a resumed open
             }
             conn.delivered = true;
-            ToWorker::Open(conn.open.clone())
+            ToWorker::Open(Box::new(conn.open.clone()))
         }
-        Event::Message { kind, data, .. } => ToWorker::Message { id, kind, data },
-        Event::Close(close) => {
+        Incoming::Close(close) => {
             if let Some(conn) = state.conns.remove(&id) {
                 if let Some(w) = state.workers.iter_mut().find(|w| Some(w.key) == conn.owner) {
                     w.owned = w.owned.saturating_sub(1);
@@ -342,13 +353,53 @@ fn deliver(state: &mut State, key: u64, event: Event) {
             ToWorker::Close {
                 id,
                 code: close.code,
-                reason: close.reason,
+                reason: close.reason.clone(),
                 clean: close.clean,
             }
         }
     };
     if let Some(w) = state.workers.iter_mut().find(|w| w.key == key) {
         encode_to_worker(&frame, &mut w.pending);
+    }
+}
+
+/// Hashes connection ids, which the server hands out (no client chooses
+/// them): one multiply spreads them, where SipHash costs a lookup per event.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+fn incoming_id(event: &Incoming<'_>) -> ConnId {
+    match event {
+        Incoming::Open(open) => open.id,
+        Incoming::Message { id, .. } => *id,
+        Incoming::Close(close) => close.id,
+    }
+}
+
+/// An event kept in the backlog, which outlives the borrow.
+fn owned(event: Incoming<'_>) -> Event {
+    match event {
+        Incoming::Open(open) => Event::Open(Box::new(open.clone())),
+        Incoming::Message { id, kind, data } => Event::Message {
+            id,
+            kind,
+            data: data.to_vec(),
+        },
+        Incoming::Close(close) => Event::Close(close.clone()),
     }
 }
 

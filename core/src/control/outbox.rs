@@ -1,14 +1,16 @@
 //! What goes to one worker: frames appended by the dispatcher and the
-//! worker's own connection thread (events and replies), written by a thread
-//! of its own in as few writes as there are batches.
+//! worker's own connection thread (events and replies). A batch is written
+//! at once, without blocking, when nothing is being written; what the socket
+//! does not take then is written by a thread of its own, so that a worker
+//! that reads slowly never blocks the dispatcher.
 
-use std::io::Write;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use crate::control::address::Stream;
 
 pub(crate) struct Outbox {
+    stream: Stream,
     state: Mutex<State>,
     /// Signalled when frames are added, when a write emptied the buffer, and
     /// when the outbox closes.
@@ -28,15 +30,16 @@ struct State {
 
 impl Outbox {
     /// An outbox writing to `stream` on a thread of its own, until closed.
-    pub(crate) fn start(mut stream: Stream) -> std::io::Result<Arc<Outbox>> {
+    pub(crate) fn start(stream: Stream) -> std::io::Result<Arc<Outbox>> {
         let outbox = Arc::new(Outbox {
+            stream,
             state: Mutex::new(State::default()),
             changed: Condvar::new(),
         });
         let writer = outbox.clone();
         std::thread::Builder::new()
             .name("switchboard-worker-out".into())
-            .spawn(move || writer.write_loop(&mut stream))?;
+            .spawn(move || writer.write_loop())?;
         Ok(outbox)
     }
 
@@ -50,8 +53,19 @@ impl Outbox {
         if state.closed {
             return false;
         }
+        let idle = state.frames.is_empty() && state.writing == 0;
         encode(&mut state.frames);
-        if state.writer_waits {
+        if idle && !state.frames.is_empty() {
+            // Nothing is being written: try at once, saving the writer's turn.
+            match self.stream.send_now(&state.frames) {
+                Ok(n) => drop(state.frames.drain(..n)),
+                Err(_) => state.closed = true, // the writer sees it and ends
+            }
+            if state.frames.is_empty() {
+                return true;
+            }
+        }
+        if state.writer_waits || state.closed {
             state.writer_waits = false;
             self.changed.notify_all();
         }
@@ -78,7 +92,7 @@ impl Outbox {
         self.changed.notify_all();
     }
 
-    fn write_loop(&self, stream: &mut Stream) {
+    fn write_loop(&self) {
         let mut batch = Vec::new();
         loop {
             {
@@ -97,7 +111,7 @@ impl Outbox {
                 std::mem::swap(&mut batch, &mut state.frames);
                 state.writing = batch.len();
             }
-            if stream.write_all(&batch).is_err() {
+            if self.stream.write_all_shared(&batch).is_err() {
                 self.close();
                 return;
             }

@@ -421,14 +421,12 @@ fn hello(inner: &Inner, request: &Request, stream: &Stream) -> Result<Peer, Stri
 /// Takes the server's events and hands them to the workers, waiting for a
 /// worker that does not read (the server then stops reading its clients).
 fn dispatch(inner: &Inner, hub: &Hub) {
-    let mut events = Vec::new();
+    let tick = Some(std::time::Duration::from_millis(100));
     while !inner.stopping.load(Ordering::Acquire) && !inner.handle.is_finished() {
-        inner.handle.wait(
-            &mut events,
-            1024,
-            Some(std::time::Duration::from_millis(100)),
-        );
-        hub.route(&mut events);
+        // In inline mode this thread runs the event loop itself, and messages
+        // go from its read buffer straight into the workers' frames.
+        inner.handle.serve(tick, |event| hub.route(event));
+        hub.flush();
         for outbox in hub.outboxes() {
             if outbox.backlog() > OUTBOX_LIMIT {
                 outbox.wait_below(OUTBOX_LIMIT / 2, std::time::Duration::from_millis(100));
@@ -564,7 +562,7 @@ fn execute(inner: &Inner, request: Request) -> Reply {
         Request::Stats => return Reply::Stats(stats(inner)),
         Request::Info { id: of } => {
             return match handle.info(id(of)) {
-                Ok(info) => Reply::Info(ConnFacts::from(&info)),
+                Ok(info) => Reply::Info(Box::new(ConnFacts::from(&info))),
                 Err(e) => Reply::Error {
                     code: code_of(&e),
                     message: e.to_string(),

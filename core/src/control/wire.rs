@@ -105,7 +105,8 @@ pub enum Request {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ToWorker {
     Reply(Reply),
-    Open(WorkerOpen),
+    /// Boxed: the other frames are small, and they move often.
+    Open(Box<WorkerOpen>),
     Message {
         id: u64,
         kind: MessageKind,
@@ -149,7 +150,7 @@ pub enum Reply {
     Ids(Vec<u64>),
     /// The server's counters by name.
     Stats(Vec<(String, u64)>),
-    Info(ConnFacts),
+    Info(Box<ConnFacts>),
     Error {
         code: ErrorCode,
         message: String,
@@ -269,15 +270,16 @@ mod types {
 /// Appends `request` as one frame (with `quiet`, the operator sends no reply).
 pub fn encode_request(request: &Request, quiet: bool, out: &mut Vec<u8>) {
     use types::*;
+    if let Request::Send { id, kind, data } = request {
+        return encode_send(*id, *kind, data, quiet, out);
+    }
     let mut w = Writer::start(out);
     let q = if quiet { QUIET } else { 0 };
     match request {
         Request::Hello { role, secret } => {
             w.u8(HELLO).text(MAGIC).u8(*role as u8).text(secret);
         }
-        Request::Send { id, kind, data } => {
-            w.u8(SEND | q).u64(*id).kind(*kind).bytes(data);
-        }
+        Request::Send { .. } => {}
         Request::Publish {
             topic,
             kind,
@@ -345,12 +347,14 @@ pub fn encode_request(request: &Request, quiet: bool, out: &mut Vec<u8>) {
 /// are written with `encode_reply`.
 pub fn encode_to_worker(frame: &ToWorker, out: &mut Vec<u8>) {
     use types::*;
-    if let ToWorker::Reply(reply) = frame {
-        return encode_reply(reply, out);
+    match frame {
+        ToWorker::Reply(reply) => return encode_reply(reply, out),
+        ToWorker::Message { id, kind, data } => return encode_message_event(*id, *kind, data, out),
+        _ => {}
     }
     let mut w = Writer::start(out);
     match frame {
-        ToWorker::Reply(_) => {}
+        ToWorker::Reply(_) | ToWorker::Message { .. } => {}
         ToWorker::Open(open) => {
             let flags = u8::from(open.pending) | u8::from(open.resumed) << 1;
             w.u8(EVENT_OPEN)
@@ -364,9 +368,6 @@ pub fn encode_to_worker(frame: &ToWorker, out: &mut Vec<u8>) {
             for topic in &open.topics {
                 w.text(topic);
             }
-        }
-        ToWorker::Message { id, kind, data } => {
-            w.u8(EVENT_MESSAGE).u64(*id).kind(*kind).bytes(data);
         }
         ToWorker::Close {
             id,
@@ -388,6 +389,21 @@ pub fn encode_to_worker(frame: &ToWorker, out: &mut Vec<u8>) {
 }
 
 /// Decodes what the operator sent a worker, as `decode_request` does.
+/// A `SEND`, encoded from borrowed bytes (a worker's hot path).
+pub fn encode_send(id: u64, kind: MessageKind, data: &[u8], quiet: bool, out: &mut Vec<u8>) {
+    let q = if quiet { QUIET } else { 0 };
+    let mut w = Writer::start(out);
+    w.u8(types::SEND | q).u64(id).kind(kind).bytes(data);
+    w.finish();
+}
+
+/// A message event, encoded from borrowed bytes (the operator's hot path).
+pub fn encode_message_event(id: u64, kind: MessageKind, data: &[u8], out: &mut Vec<u8>) {
+    let mut w = Writer::start(out);
+    w.u8(types::EVENT_MESSAGE).u64(id).kind(kind).bytes(data);
+    w.finish();
+}
+
 pub fn decode_to_worker(input: &[u8], max: usize) -> Result<Option<(ToWorker, usize)>, WireError> {
     use types::*;
     let Some((body, used)) = frame(input, max)? else {
@@ -409,7 +425,7 @@ pub fn decode_to_worker(input: &[u8], max: usize) -> Result<Option<(ToWorker, us
             let user = r.optional_text()?;
             let n = r.count(4)?;
             let topics = (0..n).map(|_| r.text()).collect::<Result<_, _>>()?;
-            ToWorker::Open(WorkerOpen {
+            ToWorker::Open(Box::new(WorkerOpen {
                 id,
                 peer,
                 path,
@@ -420,7 +436,7 @@ pub fn decode_to_worker(input: &[u8], max: usize) -> Result<Option<(ToWorker, us
                 resumed: flags & 2 != 0,
                 user,
                 topics,
-            })
+            }))
         }
         EVENT_MESSAGE => ToWorker::Message {
             id: r.u64()?,
@@ -594,7 +610,7 @@ pub fn decode_reply(input: &[u8], max: usize) -> Result<Option<(Reply, usize)>, 
             let pair = |r: &mut Reader| Ok::<_, WireError>((r.text()?, r.u64()?));
             Reply::Stats((0..n).map(|_| pair(&mut r)).collect::<Result<_, _>>()?)
         }
-        INFO_REPLY => Reply::Info(ConnFacts {
+        INFO_REPLY => Reply::Info(Box::new(ConnFacts {
             id: r.u64()?,
             peer: r.text()?,
             path: r.text()?,
@@ -608,7 +624,7 @@ pub fn decode_reply(input: &[u8], max: usize) -> Result<Option<(Reply, usize)>, 
             bytes_in: r.u64()?,
             bytes_out: r.u64()?,
             buffered: r.u64()?,
-        }),
+        })),
         ERROR => {
             let code = r.u16()?;
             let code = ErrorCode::from_u16(code)
@@ -844,7 +860,7 @@ mod tests {
     fn worker_frames_round_trip() {
         let frames = [
             ToWorker::Reply(Reply::Ok { count: 1 }),
-            ToWorker::Open(WorkerOpen {
+            ToWorker::Open(Box::new(WorkerOpen {
                 id: 1,
                 peer: "127.0.0.1:5000".into(),
                 path: "/chat".into(),
@@ -855,7 +871,7 @@ mod tests {
                 resumed: true,
                 user: Some("ann".into()),
                 topics: vec!["news".into(), "sport".into()],
-            }),
+            })),
             ToWorker::Message {
                 id: 2,
                 kind: MessageKind::Binary,
@@ -923,7 +939,7 @@ mod tests {
     fn replies_round_trip() {
         let replies = [
             Reply::Ok { count: 3 },
-            Reply::Info(ConnFacts {
+            Reply::Info(Box::new(ConnFacts {
                 id: 7,
                 peer: "127.0.0.1:5000".into(),
                 path: "/chat".into(),
@@ -937,7 +953,7 @@ mod tests {
                 bytes_in: 3,
                 bytes_out: 4,
                 buffered: 5,
-            }),
+            })),
             Reply::Ids(vec![1, 2, u64::MAX]),
             Reply::Stats(vec![("connections".into(), 5), ("dropped".into(), 0)]),
             Reply::Error {

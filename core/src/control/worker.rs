@@ -13,7 +13,8 @@ use crate::bridge::event::MessageKind;
 use crate::control::address::{ControlAddress, Stream};
 use crate::control::readiness::Readiness;
 use crate::control::wire::{
-    decode_to_worker, encode_request, ErrorCode, Reply, Request, Role, ToWorker, WireError,
+    decode_to_worker, encode_request, encode_send, ErrorCode, Reply, Request, Role, ToWorker,
+    WireError,
 };
 
 /// Why a worker cannot go on.
@@ -263,12 +264,14 @@ impl Worker {
         }
     }
 
+    /// Queues a `SEND` (quiet), encoded straight from `data`. Unchecked:
+    /// text must be UTF-8 (see `check`), or the operator refuses it.
     pub fn send(&mut self, id: u64, kind: MessageKind, data: &[u8]) {
-        self.command(&Request::Send {
-            id,
-            kind,
-            data: data.to_vec(),
-        });
+        let first = self.commands.is_empty();
+        encode_send(id, kind, data, true, &mut self.commands);
+        if first {
+            self.update_readiness();
+        }
     }
 
     /// A command that wants its reply (`SendToUser`'s count, `Stats`...):
