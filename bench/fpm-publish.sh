@@ -113,7 +113,8 @@ figure() {
 ulimit -n 65536 2>/dev/null || true
 "$OPERATOR" --listen 127.0.0.1:0 --control "unix:$DIR/ctl.sock" \
   --http-publish 127.0.0.1:0 --http-key "$KEY" >"$DIR/operator.out" 2>&1 &
-pids+=($!)
+OPERATOR_PID=$!
+pids+=("$OPERATOR_PID")
 WS_ADDR="$(await_line "$DIR/operator.out" '^listening on ' 10 | cut -d' ' -f3)"
 HTTP_ADDR="$(await_line "$DIR/operator.out" '^http publish on ' 10 | cut -d' ' -f4)"
 php -d "extension=$EXT" "$ROOT/bench/fpm/worker.php" "unix:$DIR/ctl.sock" >"$DIR/worker.out" 2>&1 &
@@ -200,10 +201,10 @@ say "$REQUESTS requests x $PUBLISHES publishes, ab -c $CONCURRENCY, $SUBSCRIBERS
 # measure NAME AB_ARGS...: leaves its figures in $DIR/NAME.ab and $DIR/NAME.subs.
 measure() {
   local name="$1" subs_pid n i rc=0
-  local rps failed non2xx took deliveries dps low high window errors
+  local rps failed non2xx took deliveries dps low high window errors cpu
   shift
   timeout 600 "$BENCH" subscribers --url "ws://$WS_ADDR/news" --connections "$SUBSCRIBERS" \
-    --expect "$EXPECT" --until-quiet 2 --duration 580 >"$DIR/$name.subs" 2>&1 &
+    --pid "$OPERATOR_PID" --expect "$EXPECT" --until-quiet 2 --duration 580 >"$DIR/$name.subs" 2>&1 &
   subs_pid=$!
   pids+=("$subs_pid")
   n="$(await_line "$DIR/$name.subs" '^subscribed ' 60 | cut -d' ' -f2)"
@@ -231,11 +232,12 @@ measure() {
   high="$(figure "$DIR/$name.subs" max_per_conn)"
   window="$(figure "$DIR/$name.subs" window_s)"
   errors="$(figure "$DIR/$name.subs" errors)"
-  printf '%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s\n' "$name" "${rps:-?}" "${took:-?}" "${failed:-?}" \
+  cpu="$(figure "$DIR/$name.subs" server_cpu_s)"
+  printf '%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s\n' "$name" "${rps:-?}" "${took:-?}" "${failed:-?}" \
     "${non2xx:-0}" "${deliveries:-?}" "${dps:-?}" "${low:-?}" "${high:-?}" "${window:-?}" \
-    "${errors:-?}" >>"$DIR/results"
+    "${errors:-?}" "${cpu:-?}" >>"$DIR/results"
   say "$name: ${rps:-?} requests/s ($(awk -v r="${rps:-0}" -v p=$PUBLISHES 'BEGIN { printf "%.0f", r * p }') publishes/s) in ${took:-?} s; failed ${failed:-?}, non-2xx ${non2xx:-0}"
-  say "$name: subscribers got ${deliveries:-?} messages, ${dps:-?}/s over ${window:-?} s; per connection ${low:-?}..${high:-?} of $EXPECT; errors ${errors:-?}"
+  say "$name: subscribers got ${deliveries:-?} messages, ${dps:-?}/s over ${window:-?} s; per connection ${low:-?}..${high:-?} of $EXPECT; errors ${errors:-?}; operator CPU ${cpu:-?} s"
 }
 
 printf '[' >"$DIR/body.json"
@@ -256,17 +258,17 @@ say "operator stats: $stats"
 
 # --- the table ----------------------------------------------------------------------------
 echo
-printf '%-14s %11s %12s %14s %18s %10s %8s\n' path requests/s publishes/s deliveries/s \
-  "per subscriber" "failed" errors
-while IFS='|' read -r name rps took failed non2xx deliveries dps low high window errors; do
+printf '%-14s %11s %12s %14s %18s %8s %7s %14s\n' path requests/s publishes/s deliveries/s \
+  "per subscriber" failed errors "operator CPU-s"
+while IFS='|' read -r name rps took failed non2xx deliveries dps low high window errors cpu; do
   [[ "$rps" =~ ^[0-9.]+$ ]] || rps=0
   [[ "$dps" =~ ^[0-9.]+$ ]] || dps=0
   [[ "$failed" =~ ^[0-9]+$ ]] || failed=0
   range="$low"
   [ "$low" = "$high" ] || range="$low..$high"
-  printf '%-14s %11.0f %12.0f %14.0f %18s %10s %8s\n' "$name" "$rps" \
+  printf '%-14s %11.0f %12.0f %14.0f %18s %8s %7s %14s\n' "$name" "$rps" \
     "$(awk -v r="$rps" -v p=$PUBLISHES 'BEGIN { print r * p }')" "$dps" \
-    "$range/$EXPECT" "$((failed + non2xx))" "$errors"
+    "$range/$EXPECT" "$((failed + non2xx))" "$errors" "$cpu"
 done <"$DIR/results"
 bad="$(awk -F'|' -v want="$EXPECT" '$4 + $5 > 0 || $8 != want || $9 != want || $11 != 0' "$DIR/results")"
 [ -z "$bad" ] || die "a run lost requests or messages (see above)"
