@@ -43,6 +43,13 @@ on each CPU listed):
               [--settle 1] [--sources 250]
   broadcast   --url URL [--subscribers 1000] [--depth 16] [--size 32]
               [--duration 5] [--warmup 0.5]
+  subscribers --url URL [--connections 1000] [--until-quiet 2]
+              [--duration 60] [--expect N] [--max-message 1048576]
+              [--sources 64]
+              sends nothing: counts what another program has published,
+              prints `subscribed K` once open, ends after --until-quiet
+              seconds of silence (or --duration); --expect N: messages
+              each connection must get
 
 Servers:
   reference   [--listen 127.0.0.1:9002] [--flush-each]
@@ -64,7 +71,7 @@ fn main() -> ExitCode {
         Err(e) => return usage(&e),
     };
     let result = match command.as_str() {
-        "echo" | "handshakes" | "idle" | "broadcast" => load(&command, &parsed),
+        "echo" | "handshakes" | "idle" | "broadcast" | "subscribers" => load(&command, &parsed),
         "idle-worker" => modes::idle_worker::main(&parsed).map(|()| true),
         "generator" => modes::fleet::generator_main(&parsed).map(|()| true),
         "reference" => reference::main(&parsed).map(|()| true),
@@ -122,6 +129,11 @@ fn load(mode: &str, a: &Args) -> Result<bool, String> {
             a.finish()?;
             modes::idle::run(&spec, probe)
         }
+        "subscribers" => {
+            let spec = modes::subscribers::SubscribersSpec::from_args(target, a)?;
+            a.finish()?;
+            modes::subscribers::run(&spec, probe)
+        }
         _ => {
             let spec = modes::broadcast::BroadcastSpec::from_args(target, a)?;
             a.finish()?;
@@ -156,6 +168,7 @@ fn several(
                     .into(),
             )
         }
+        "subscribers" => return Err("--generators: subscribers runs as one generator".into()),
         _ => {
             return Err(
                 "--generators: broadcast runs as one generator (its one publisher checks \

@@ -198,6 +198,46 @@ fn refuses_targets_off_the_loopback_range() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+#[test]
+fn subscribers_count_what_another_client_publishes() {
+    use std::io::Read;
+    let server = Server::start();
+    let url = server.url.as_str();
+    let mut child = Command::new(BIN)
+        .args(["subscribers", "--url", url, "--connections", "5"])
+        .args(["--until-quiet", "0.5", "--duration", "20"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("subscribers start");
+    let mut out = BufReader::new(child.stdout.take().expect("piped stdout"));
+    let mut first = String::new();
+    out.read_line(&mut first).expect("first line");
+    assert_eq!(first.trim(), "subscribed 5");
+    // The broadcast mode's publishes reach every connection of the server.
+    let mut fan = vec!["broadcast", "--url", url, "--subscribers", "1"];
+    fan.extend(["--depth", "2", "--duration", "0.3", "--warmup", "0"]);
+    exchanged(&fan, "deliveries_per_s");
+    let mut rest = String::new();
+    out.read_to_string(&mut rest).expect("the rest");
+    let status = child.wait().expect("subscribers end");
+    let last = rest.lines().last().unwrap_or_default();
+    assert!(status.success() && last.contains("\"errors\":0"), "{rest}");
+    let (min, max) = (figure(last, "min_per_conn"), figure(last, "max_per_conn"));
+    assert!(min.is_some_and(|n| n > 0.0) && min == max, "{last}");
+    assert_eq!(figure(last, "deliveries"), min.map(|n| n * 5.0), "{last}");
+    // Nothing published: a failed count.
+    let idle = Command::new(BIN)
+        .args(["subscribers", "--url", url, "--connections", "2"])
+        .args(["--duration", "0.3"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&idle.stdout);
+    assert!(
+        !idle.status.success() && text.contains("no message arrived"),
+        "{text}"
+    );
+}
+
 /// A self-signed certificate for 127.0.0.1 and localhost in a fresh
 /// directory, removed on drop.
 struct Certificate {

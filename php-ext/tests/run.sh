@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The PHP extension's whole test suite: builds the extension (release), then runs
+# The PHP extension's whole test suite: builds the extension and the operator (release),
+# then runs
 #   1. the .phpt tests with PHP's run-tests.php,
 #   2. the end-to-end tests (PHP servers, Python `websockets` and Node `ws` clients),
-#   3. PHP-FPM publishing through the control socket (php-ext/tests/fpm),
+#   3. PHP-FPM publishing through the control socket (php-ext/tests/fpm), to an
+#      in-process server and to the operator with a PHP worker,
 #   4. the headless Chromium test of the chat page,
 # each bounded in time. Ends with `N passed, N failed`; exits 1 on any failure.
 # A runner that exits non-zero, prints no summary or runs no test counts as a
@@ -65,8 +67,9 @@ if [ ! -d "$BROWSER/node_modules/playwright-core" ]; then
 fi
 
 # --- build ----------------------------------------------------------------------------------
-say "cargo build --release -p switchboard-php"
-if ! timeout 900 cargo build --release -p switchboard-php; then
+# The extension, and the operator (`switchboard`) that the worker and FPM tests start.
+say "cargo build --release -p switchboard-php -p switchboard-operator"
+if ! timeout 900 cargo build --release -p switchboard-php -p switchboard-operator; then
   echo "FAIL build"
   echo "0 passed, 1 failed"
   exit 1
@@ -120,7 +123,7 @@ count_summary "$log" e2e "${PIPESTATUS[0]}"
 rm -f "$log"
 
 # --- PHP-FPM ---------------------------------------------------------------------------------
-say "PHP-FPM publishing through the control socket (php-ext/tests/fpm)"
+say "PHP-FPM publishing through the control socket (php-ext/tests/fpm): in-process and operator"
 log="$(mktemp)"
 SWITCHBOARD_EXT="$EXT" PHP="$PHP" timeout 120 .venv/bin/python "$HERE/fpm/run.py" 2>&1 | tee "$log"
 count_summary "$log" fpm "${PIPESTATUS[0]}"

@@ -8,3 +8,4 @@ pub mod fleet;
 pub mod handshakes;
 pub mod idle;
 pub mod idle_worker;
+pub mod subscribers;

@@ -1,6 +1,7 @@
 <?php
 // The PHP-FPM page: publishes through the control socket. Query: control=unix:..., do=publish
-// (topic, msg) | user (user, msg) | stats | server (tries to start a Server). Prints one line: the result or the exception.
+// (topic, msg) | user (user, msg) | stats (with workers= on an operator) | server (tries to start a Server).
+// Prints one line: the result or the exception.
 try {
     if ($_GET['do'] === 'server') {
         // The trap: a server started by a web request. The extension refuses it.
@@ -18,7 +19,8 @@ try {
             break;
         case 'stats':
             $s = $client->stats();
-            echo "connections={$s['connections']} control_connections={$s['control_connections']} pid=", getmypid(), "\n";
+            $workers = isset($s['workers']) ? " workers={$s['workers']}" : '';
+            echo "connections={$s['connections']} control_connections={$s['control_connections']}$workers pid=", getmypid(), "\n";
             break;
     }
 } catch (Switchboard\Exception $e) {
