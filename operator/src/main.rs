@@ -82,8 +82,15 @@ fn main() -> ExitCode {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    control.stop();
+    // Clients get 1001 (the dispatcher goes on routing their closes); once
+    // every event was routed, the workers learn that none follows (their
+    // `run()` returns) and the control socket closes.
     server.shutdown();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !handle.is_finished() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    control.stop();
     ExitCode::SUCCESS
 }
 

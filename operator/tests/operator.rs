@@ -204,3 +204,26 @@ fn sigterm_closes_clients_with_1001_and_exits_cleanly() {
     stop.store(true, Ordering::Relaxed);
     let _ = worker.join();
 }
+
+#[test]
+fn sigterm_ends_the_operator_even_when_its_socket_file_is_gone() {
+    let mut op = Operator::start("socket-gone");
+    let ControlAddress::Unix(path) = &op.control else {
+        panic!("a unix control socket was asked for");
+    };
+    std::fs::remove_file(path).unwrap();
+    // SAFETY: sends a signal to our own child process.
+    unsafe { libc::kill(op.child.id() as i32, libc::SIGTERM) };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = op.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no exit 10 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status}");
+}

@@ -119,6 +119,18 @@ impl Hub {
         flush(&mut state);
     }
 
+    /// The server has finished: every worker gets `Detached` after the last
+    /// event it was sent (its connections' closes), so that it ends as after
+    /// a detach of its own.
+    pub(crate) fn end_all(&self) {
+        let mut state = self.lock();
+        for w in state.workers.iter_mut().filter(|w| !w.detaching) {
+            w.detaching = true;
+            encode_to_worker(&ToWorker::Detached, &mut w.pending);
+        }
+        flush(&mut state);
+    }
+
     /// The worker's control connection ended: its connections wait for another.
     pub(crate) fn gone(&self, key: u64) {
         let mut state = self.lock();

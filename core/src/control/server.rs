@@ -6,6 +6,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::TcpListener;
+use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
@@ -63,6 +64,8 @@ pub struct ControlServer {
     inner: Arc<Inner>,
     address: ControlAddress,
     acceptor: Option<JoinHandle<()>>,
+    /// The listening socket's descriptor, shut down at stop to end `accept`.
+    listener_fd: RawFd,
     /// Takes the server's events for the workers, when they may attach.
     dispatcher: Option<JoinHandle<()>>,
     /// The socket file we created, removed at stop.
@@ -104,6 +107,10 @@ impl ControlServer {
         options: ControlOptions,
     ) -> Result<ControlServer, Error> {
         let (listener, path) = bind(address, &options)?;
+        let listener_fd = match &listener {
+            Listener::Unix(l) => l.as_raw_fd(),
+            Listener::Tcp(l) => l.as_raw_fd(),
+        };
         let address = match &listener {
             Listener::Tcp(l) => match l.local_addr() {
                 Ok(bound) => ControlAddress::Tcp(bound.to_string()),
@@ -147,6 +154,7 @@ impl ControlServer {
             inner,
             address,
             acceptor: Some(acceptor),
+            listener_fd,
             dispatcher,
             path,
         })
@@ -166,16 +174,29 @@ impl ControlServer {
         if self.inner.stopping.swap(true, Ordering::AcqRel) {
             return;
         }
-        // Wake the acceptor blocked in accept: it sees `stopping` and ends.
-        let _ = match &self.address {
-            ControlAddress::Unix(path) => UnixStream::connect(path).map(drop),
-            ControlAddress::Tcp(addr) => std::net::TcpStream::connect(addr).map(drop),
-        };
+        // Wake the acceptor blocked in accept (which then fails): it sees
+        // `stopping` and ends. Connecting to the socket would not do when its
+        // file was removed or taken over meanwhile.
+        // SAFETY: the acceptor thread owns the listener and is still running
+        // (joined below), so the descriptor is open.
+        unsafe { libc::shutdown(self.listener_fd, libc::SHUT_RDWR) };
         if let Some(acceptor) = self.acceptor.take() {
             let _ = acceptor.join();
         }
         if let Some(dispatcher) = self.dispatcher.take() {
             let _ = dispatcher.join();
+        }
+        if let Some(hub) = self
+            .inner
+            .hub
+            .as_ref()
+            .filter(|_| self.inner.handle.is_finished())
+        {
+            // Every event was routed: the workers learn that none follows.
+            hub.end_all();
+            for outbox in hub.outboxes() {
+                outbox.wait_below(1, std::time::Duration::from_secs(2));
+            }
         }
         let open = std::mem::take(&mut *self.inner.lock_conns());
         for conn in &open {

@@ -173,6 +173,7 @@ async def test_a_worker_in_a_stream_select_loop_serves_hands_over_and_detaches()
         await ann.send("after")
         got = [await recv() for _ in range(3)]
         check(got == ["hi you", "reached 1", "after"], f"got {got}")
+        await asyncio.sleep(0.3)  # the timer is every 20 ms
         await ann.send("ticks")
         check(await recv() == "ticking", "no timer under poll()")
         # A second worker; stop() the first: ann moves over without a close.
@@ -187,3 +188,25 @@ async def test_a_worker_in_a_stream_select_loop_serves_hands_over_and_detaches()
         check(ann.close_code == 1000, f"close code {ann.close_code}")
         echo.signal(signal.SIGTERM)
         check(await echo.exit_code() == 0, "echo worker exit" + echo.stderr())
+
+
+async def test_an_operator_shutdown_ends_its_workers_cleanly():
+    """SIGTERM to the operator: clients get 1001, the workers get their closes and then
+    the end of their events, and return from run() (exit 0, nothing on stderr); the same
+    with the operator serving inline (--threads 0)."""
+    for args in ([], ["--threads", "0"]):
+        async with Operator(*args) as op:
+            worker = await Worker(op.control, name=f"worker {args}").attach()
+            ann = await connect(op.url("/a"))
+            await ann.send("hi")
+            check(await asyncio.wait_for(ann.recv(), 10) == "hi", "no echo")
+            op.signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(ann.recv(), 10)
+                check(False, "a message after SIGTERM")
+            except ConnectionClosed:
+                check(ann.close_code == 1001, f"close code {ann.close_code}")
+            check(await op.exit_code(10) == 0, f"operator {args} exit" + op.stderr())
+            status = await worker.exit_code(10)
+            check(status == 0 and worker.stderr() == "",
+                  f"worker {args} exited {status}" + worker.stderr())
