@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The operator with PHP echo workers attached, as one server for the benchmark tool:
 #
-#   scripts/operator-with-php-workers.sh ADDR [WORKERS]    (default: 1 worker)
+#   scripts/operator-with-php-workers.sh ADDR [WORKERS] [OPERATOR FLAGS...]   (default: 1 worker)
 #
 # Starts target/release/switchboard listening on ADDR with a control socket in a temporary
 # directory, attaches WORKERS php-ext/tests/e2e/servers/echo_worker.php processes, and only
@@ -12,6 +12,7 @@ TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 EXT="${SWITCHBOARD_EXT:-$TARGET/release/libswitchboard_php.so}"
 ADDR="${1:?usage: $0 ADDR [WORKERS]}"
 WORKERS="${2:-1}"
+shift $(($# < 2 ? $# : 2))
 DIR="$(mktemp -d)"
 pids=()
 stop() {
@@ -23,7 +24,7 @@ trap 'stop; exit 0' TERM INT
 trap stop EXIT
 
 mkfifo "$DIR/operator.out"
-"$TARGET/release/switchboard" --listen "$ADDR" --control "unix:$DIR/control.sock" \
+"$TARGET/release/switchboard" --listen "$ADDR" --control "unix:$DIR/control.sock" "$@" \
   >"$DIR/operator.out" &
 pids+=($!)
 exec 3<"$DIR/operator.out"
