@@ -33,8 +33,13 @@ struct Operator {
 
 impl Operator {
     fn start(name: &str, limits: BacklogLimits, authorize: bool) -> Operator {
+        Operator::start_with(name, limits, authorize, 2)
+    }
+
+    /// With `threads` 0 the control server's dispatcher runs the event loop itself.
+    fn start_with(name: &str, limits: BacklogLimits, authorize: bool, threads: usize) -> Operator {
         let mut config: Config = config();
-        config.authorize(authorize);
+        config.authorize(authorize).threads(threads);
         let (server, handle, addr) = start(&config);
         let path: PathBuf =
             std::env::temp_dir().join(format!("sb-workers-{}-{name}.sock", std::process::id()));
@@ -198,8 +203,18 @@ impl Drop for EchoWorker {
 
 #[test]
 fn a_rolling_restart_of_the_pool_loses_no_client_and_no_message() {
+    rolling_restart(2);
+}
+
+#[test]
+fn a_rolling_restart_loses_nothing_when_the_dispatcher_runs_the_loop_inline() {
+    rolling_restart(0);
+}
+
+fn rolling_restart(threads: usize) {
     const CLIENTS: usize = 200;
-    let operator = Operator::start("rolling", BacklogLimits::default(), false);
+    let name = format!("rolling-{threads}");
+    let operator = Operator::start_with(&name, BacklogLimits::default(), false, threads);
     let seen = Arc::new(Mutex::new(Seen::default()));
     let mut pool = vec![
         EchoWorker::start(&operator.address, seen.clone()),
@@ -329,9 +344,15 @@ fn without_workers_events_wait_within_bounds_then_go_in_order() {
 
 #[test]
 fn handshakes_needing_authorization_get_503_without_a_worker() {
-    let operator = Operator::start("authorize", BacklogLimits::default(), true);
-    let refused = Client::connect_with(operator.addr, "/", &[]).err().unwrap();
-    assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
+    for threads in [2, 0] {
+        let name = format!("authorize-{threads}");
+        let operator = Operator::start_with(&name, BacklogLimits::default(), true, threads);
+        let refused = Client::connect_with(operator.addr, "/", &[]).err().unwrap();
+        assert!(
+            refused.starts_with("HTTP/1.1 503"),
+            "threads {threads}: {refused}"
+        );
+    }
 }
 
 #[test]
