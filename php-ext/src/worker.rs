@@ -76,7 +76,7 @@ fn secret(options: Option<&ZendHashTable>) -> PhpResult<Option<String>> {
 
 #[php_impl]
 impl Worker {
-    /// Connects to the operator and attaches; its events start to arrive in `run()`.
+    /// Connects to the operator and attaches; its events start to arrive in `run()` or `poll()`.
     ///
     /// @throws \Switchboard\Exception for a malformed address, an unknown option,
     /// an operator that cannot be reached, or one that refuses (wrong secret).
