@@ -111,20 +111,20 @@ impl Hub {
 
     /// The worker asked to detach: no more events for it, and the end marker.
     pub(crate) fn detach(&self, key: u64) {
-        let mut state = self.lock();
-        if let Some(w) = state.workers.iter_mut().find(|w| w.key == key) {
-            w.detaching = true;
-            encode_to_worker(&ToWorker::Detached, &mut w.pending);
-        }
-        flush(&mut state);
+        self.end_events(|w| w.key == key);
     }
 
     /// The server has finished: every worker gets `Detached` after the last
     /// event it was sent (its connections' closes), so that it ends as after
     /// a detach of its own.
     pub(crate) fn end_all(&self) {
+        self.end_events(|w| !w.detaching);
+    }
+
+    /// Sends the chosen workers no more events, and the end marker.
+    fn end_events(&self, chosen: impl Fn(&Worker) -> bool) {
         let mut state = self.lock();
-        for w in state.workers.iter_mut().filter(|w| !w.detaching) {
+        for w in state.workers.iter_mut().filter(|w| chosen(w)) {
             w.detaching = true;
             encode_to_worker(&ToWorker::Detached, &mut w.pending);
         }

@@ -257,18 +257,20 @@ impl Worker {
 
     /// Queues a command (quiet: the operator counts failures, see `STATS`).
     pub fn command(&mut self, request: &Request) {
-        let first = self.commands.is_empty();
-        encode_request(request, true, &mut self.commands);
-        if first {
-            self.update_readiness();
-        }
+        self.queue(|out| encode_request(request, true, out));
     }
 
     /// Queues a `SEND` (quiet), encoded straight from `data`. Unchecked:
     /// text must be UTF-8 (see `check`), or the operator refuses it.
     pub fn send(&mut self, id: u64, kind: MessageKind, data: &[u8]) {
+        self.queue(|out| encode_send(id, kind, data, true, out));
+    }
+
+    /// Appends frames to the commands to write; the first makes the
+    /// readiness descriptor readable, so the next `poll` writes them.
+    fn queue(&mut self, encode: impl FnOnce(&mut Vec<u8>)) {
         let first = self.commands.is_empty();
-        encode_send(id, kind, data, true, &mut self.commands);
+        encode(&mut self.commands);
         if first {
             self.update_readiness();
         }
@@ -308,7 +310,6 @@ impl Worker {
     /// the last one, and gives this worker's connections to another once
     /// this worker has closed its connection (after handling what it got).
     pub fn detach(&mut self) {
-        encode_request(&Request::Detach, false, &mut self.commands);
-        self.update_readiness();
+        self.queue(|out| encode_request(&Request::Detach, false, out));
     }
 }
