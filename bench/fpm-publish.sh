@@ -9,7 +9,7 @@
 # `ab -c 8 -n REQUESTS` twice:
 #   1. against a PHP page doing 10 `$client->publish('news', ...)` (bench/fpm/publish.php);
 #   2. against the operator's `POST /publish` with a batch of 10 publishes, through the
-#      same nginx (ab speaks HTTP/1.0, which the endpoint refuses; nginx passes HTTP/1.1).
+#      same nginx, so that both paths take the same route.
 # Each subscriber must get REQUESTS x 10 messages. Prints requests/s, publishes/s and the
 # subscribers' deliveries/s, then a table of both. Everything runs on 127.0.0.1.
 #
@@ -172,8 +172,8 @@ http {
       fastcgi_param SWITCHBOARD_CONTROL unix:$DIR/ctl.sock;
       fastcgi_pass unix:$DIR/fpm.sock;
     }
-    # ab speaks HTTP/1.0, which the operator's endpoint answers with 505: nginx passes
-    # the requests on as HTTP/1.1 (one connection each, as ab's own).
+    # The same route as the page's: nginx passes the requests on as HTTP/1.1 (one
+    # connection each, as ab's own).
     location = /publish {
       proxy_pass http://$HTTP_ADDR;
       proxy_http_version 1.1;

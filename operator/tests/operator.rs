@@ -119,13 +119,18 @@ fn text(ws: &mut Ws) -> String {
 
 /// POSTs `body` with `key` to `path`; the status and the body of the answer.
 fn post(op: &Operator, path: &str, key: &str, body: &str) -> (u16, String) {
+    post_as(op, "HTTP/1.1", path, key, body)
+}
+
+/// `post` with the request line's HTTP version.
+fn post_as(op: &Operator, version: &str, path: &str, key: &str, body: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(&op.http).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(5)))
         .unwrap();
     write!(
         stream,
-        "POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n\
+        "POST {path} {version}\r\nHost: x\r\nAuthorization: Bearer {key}\r\n\
          Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     )
@@ -180,6 +185,11 @@ fn http_publish_reaches_subscribers_and_users_once() {
     );
     assert_eq!(text(&mut ann), "end");
     assert_eq!(text(&mut bob), "end");
+    // HTTP/1.0 clients (ab, curl -0) are served too.
+    let one = r#"{"topic": "news", "data": "from 1.0"}"#;
+    assert_eq!(post_as(&op, "HTTP/1.0", "/publish", "k3y", one).0, 200);
+    assert_eq!(text(&mut ann), "from 1.0");
+    assert_eq!(post_as(&op, "HTTP/2.0", "/publish", "k3y", one).0, 505);
 
     assert_eq!(post(&op, "/publish", "wrong", "{}").0, 401);
     assert_eq!(post(&op, "/other", "k3y", "{}").0, 404);

@@ -37,8 +37,9 @@ impl RequestParser {
     /// complete; `used` is how many bytes of this call's `bytes` belong to
     /// it, and the rest (frames the client sent early) stay with the caller.
     /// `Err`: 400 for a malformed head, 431 when it exceeds `max_head_size` or
-    /// has too many headers, 505 for HTTP versions other than 1.x or below
-    /// 1.1.
+    /// has too many headers, 505 for HTTP versions other than 1.x. HTTP/1.0
+    /// is read (version 0): the WebSocket handshake refuses it, other
+    /// endpoints (publishing) may serve it.
     ///
     /// After a completed head the parser is empty and could read another.
     pub fn feed(&mut self, bytes: &[u8]) -> Result<Option<(Request, usize)>, HandshakeError> {
@@ -138,9 +139,6 @@ fn parse_head(buf: &[u8]) -> Result<Option<(Request, usize)>, HandshakeError> {
     else {
         return Err(HandshakeError::new(400, "malformed request line"));
     };
-    if version < 1 {
-        return Err(HandshakeError::new(505, "HTTP/1.1 required"));
-    }
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let headers = parsed
         .headers
@@ -274,13 +272,14 @@ mod tests {
     }
 
     #[test]
-    fn old_and_unknown_versions() {
+    fn http_1_0_is_read_and_unknown_versions_are_505() {
         let mut parser = RequestParser::new(8192);
-        let status = parser
+        let version = parser
             .feed(b"GET / HTTP/1.0\r\n\r\n")
-            .err()
-            .map(|e| e.status);
-        assert_eq!(status, Some(505));
+            .ok()
+            .flatten()
+            .map(|(request, _)| request.version);
+        assert_eq!(version, Some(0));
         let mut parser = RequestParser::new(8192);
         let status = parser
             .feed(b"GET / HTTP/2.0\r\n\r\n")
