@@ -4,7 +4,7 @@
 //! bounded. See docs/deploy.md.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +18,9 @@ use switchboard::server::{ConnId, Handle, MessageKind};
 const MAX_REQUESTS: usize = 64;
 /// How long a client may take to send its request.
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long, and how much, a closing connection reads what the client still sends.
+const LINGER: Duration = Duration::from_millis(500);
+const LINGER_BYTES: usize = 256 * 1024;
 /// The largest request head.
 const MAX_HEAD: usize = 8 * 1024;
 
@@ -69,6 +72,24 @@ fn serve_one(stream: &mut TcpStream, handle: &Handle, key: &str) {
         Err((status, message)) => (status, json!({ "error": message })),
     };
     answer(stream, status, &body);
+    linger(stream);
+}
+
+/// Closes gently: a request refused before its body was read (a wrong key,
+/// say) leaves bytes unread, and closing on them sends a reset that can
+/// destroy the answer before the client reads it. So the write side closes
+/// first and what the client still sends is read and dropped, within bounds.
+fn linger(stream: &mut TcpStream) {
+    let _ = stream.shutdown(Shutdown::Write);
+    let _ = stream.set_read_timeout(Some(LINGER));
+    let mut sink = [0u8; 4096];
+    let mut left = LINGER_BYTES;
+    while left > 0 {
+        match stream.read(&mut sink) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => left = left.saturating_sub(n),
+        }
+    }
 }
 
 /// The request's JSON body, once the method, path, key and length are right.
