@@ -522,3 +522,68 @@ fn the_readiness_fd_is_readable_while_poll_has_events_to_hand_out() {
     );
     assert!(!readable(fd));
 }
+
+#[test]
+fn a_worker_that_stops_reading_holds_up_only_its_own_connections() {
+    const MESSAGES: usize = 400; // 400 × 64 KiB: past the 16 MiB a worker may be behind
+    for threads in [2, 0] {
+        let name = format!("behind-{threads}");
+        let operator = Operator::start_with(&name, BacklogLimits::default(), false, threads);
+        // The stalled worker takes the first connection; the echo worker the second.
+        let mut stalled = Worker::connect(&operator.address, None).unwrap();
+        let mut flooder = Client::connect_with(operator.addr, "/flood", &[]).unwrap();
+        let mut events = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !events.iter().any(|e| matches!(e, ToWorker::Open(_))) {
+            assert!(Instant::now() < deadline, "no open for the stalled worker");
+            stalled
+                .poll(&mut events, 1024, Some(Duration::from_millis(20)))
+                .unwrap();
+        }
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let _echo = EchoWorker::start(&operator.address, seen);
+        let mut other = Client::connect_with(operator.addr, "/other", &[]).unwrap();
+        let payload = |i: usize| {
+            let mut data = vec![b'.'; 64 * 1024];
+            data[..8].copy_from_slice(&(i as u64).to_be_bytes());
+            data
+        };
+        for i in 0..MESSAGES {
+            flooder.send(OpCode::Binary, &payload(i));
+        }
+        // The stalled worker reads nothing; the other client is still served.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while operator.stat("backlog_events") == 0 {
+            assert!(
+                Instant::now() < deadline,
+                "the stalled worker never fell behind"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        for round in 0..3 {
+            let text = format!("still served {round}");
+            other.send(OpCode::Text, text.as_bytes());
+            let echo = other.recv(Duration::from_secs(5)).unwrap();
+            assert_eq!(echo.text(), text, "threads {threads}");
+        }
+        // It reads again: every message comes, in order, none twice.
+        let mut next = 0;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while next < MESSAGES {
+            assert!(Instant::now() < deadline, "only {next} of {MESSAGES} came");
+            events.clear();
+            stalled
+                .poll(&mut events, 1024, Some(Duration::from_millis(20)))
+                .unwrap();
+            for event in events.drain(..) {
+                if let ToWorker::Message { data, .. } = event {
+                    let mut index = [0u8; 8];
+                    index.copy_from_slice(&data[..8]);
+                    assert_eq!(u64::from_be_bytes(index), next as u64, "threads {threads}");
+                    next += 1;
+                }
+            }
+        }
+        assert_eq!(operator.stat("backlog_refused"), 0);
+    }
+}

@@ -21,6 +21,11 @@ use crate::bridge::id::ConnId;
 use crate::control::outbox::Outbox;
 use crate::control::wire::{encode_message_event, encode_to_worker, ToWorker, WorkerOpen};
 
+/// Bytes waiting for one worker beyond which it gets no new events until
+/// half of them are written: a worker that stops reading holds up only its
+/// own connections, whose events wait in the (bounded) backlog meanwhile.
+const BEHIND: usize = 16 << 20;
+
 /// How long and how much the backlog keeps messages while no worker takes them.
 #[derive(Debug, Clone, Copy)]
 pub struct BacklogLimits {
@@ -61,6 +66,9 @@ struct Worker {
     pending: Vec<u8>,
     /// It asked for no more events; it still owns its connections.
     detaching: bool,
+    /// More than `BEHIND` bytes wait for it: its connections' events wait in
+    /// the backlog until it has caught up to half.
+    behind: bool,
     owned: usize,
 }
 
@@ -103,6 +111,7 @@ impl Hub {
             outbox,
             pending: Vec::new(),
             detaching: false,
+            behind: false,
             owned: 0,
         });
         self.drain_backlog(&mut state);
@@ -155,12 +164,27 @@ impl Hub {
         self.route_one(&mut state, event);
     }
 
-    /// Hands the workers what `route` encoded for them, and drops what waited
-    /// in the backlog for too long.
+    /// Hands the workers what `route` encoded for them, notes which fell
+    /// behind and which caught up (the backlog then goes to them), and drops
+    /// what waited in the backlog for too long.
     pub(crate) fn flush(&self) {
         let mut state = self.lock();
         self.expire(&mut state);
         flush(&mut state);
+        let mut caught_up = false;
+        for w in &mut state.workers {
+            let waiting = w.outbox.backlog();
+            if w.behind && waiting <= BEHIND / 2 {
+                w.behind = false;
+                caught_up = true;
+            } else if !w.behind && waiting > BEHIND {
+                w.behind = true;
+            }
+        }
+        if caught_up {
+            self.drain_backlog(&mut state);
+            flush(&mut state);
+        }
     }
 
     /// The outboxes of the workers, to wait for slow ones (backpressure).
@@ -223,7 +247,7 @@ impl Hub {
             Some(key) if waiting == 0 => state
                 .workers
                 .iter()
-                .find(|w| w.key == key && !w.detaching)
+                .find(|w| w.key == key && takes_events(w))
                 .map(|w| w.key),
             None if waiting == 0 => assign(state, id),
             _ => None,
@@ -279,7 +303,7 @@ impl Hub {
     /// Hands waiting events, and connections left without a worker, to the
     /// workers that take new ones, in order.
     fn drain_backlog(&self, state: &mut State) {
-        if !state.workers.iter().any(|w| !w.detaching) {
+        if !state.workers.iter().any(takes_events) {
             return;
         }
         let backlog = std::mem::take(&mut state.backlog);
@@ -290,11 +314,12 @@ impl Hub {
                 conn.waiting -= 1;
             }
             let target = match state.conns.get(&id).map(|c| c.owner) {
-                // Its worker is detaching: it waits until that one is gone.
+                // Its worker is detaching (it waits until that one is gone)
+                // or behind (until it caught up).
                 Some(Some(key)) => state
                     .workers
                     .iter()
-                    .find(|w| w.key == key && !w.detaching)
+                    .find(|w| w.key == key && takes_events(w))
                     .map(|w| w.key),
                 Some(None) => assign(state, id),
                 None => None, // closed and gone: nothing to deliver
@@ -319,11 +344,16 @@ impl Hub {
 
 /// Gives the connection to the worker with the fewest, telling it with an
 /// `Open` (resumed if another had it). None while no worker takes new ones.
+/// Whether a worker is given events now: it is staying, and not behind.
+fn takes_events(w: &Worker) -> bool {
+    !w.detaching && !w.behind
+}
+
 fn assign(state: &mut State, id: u64) -> Option<u64> {
     let worker = state
         .workers
         .iter_mut()
-        .filter(|w| !w.detaching)
+        .filter(|w| takes_events(w))
         .min_by_key(|w| w.owned)?;
     let conn = state.conns.get_mut(&id)?;
     worker.owned += 1;

@@ -47,9 +47,6 @@ impl Default for ControlOptions {
     }
 }
 
-/// Bytes waiting for one worker beyond which the dispatcher waits for it.
-const OUTBOX_LIMIT: usize = 16 << 20;
-
 /// The default bound on control connections served at once.
 pub const MAX_CONNECTIONS: usize = 1024;
 /// Room for a command's fields around its message.
@@ -439,8 +436,9 @@ fn hello(inner: &Inner, request: &Request, stream: &Stream) -> Result<Peer, Stri
     Ok(Peer::Worker(key, outbox))
 }
 
-/// Takes the server's events and hands them to the workers, waiting for a
-/// worker that does not read (the server then stops reading its clients).
+/// Takes the server's events and hands them to the workers. A worker that
+/// falls behind gets none until it catches up: its connections' events wait
+/// in the hub's bounded backlog, and the other workers' go on.
 fn dispatch(inner: &Inner, hub: &Hub) {
     let tick = Some(std::time::Duration::from_millis(100));
     while !inner.stopping.load(Ordering::Acquire) && !inner.handle.is_finished() {
@@ -448,11 +446,6 @@ fn dispatch(inner: &Inner, hub: &Hub) {
         // go from its read buffer straight into the workers' frames.
         inner.handle.serve(tick, |event| hub.route(event));
         hub.flush();
-        for outbox in hub.outboxes() {
-            if outbox.backlog() > OUTBOX_LIMIT {
-                outbox.wait_below(OUTBOX_LIMIT / 2, std::time::Duration::from_millis(100));
-            }
-        }
     }
 }
 
