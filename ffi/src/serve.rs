@@ -4,7 +4,7 @@ use std::mem::MaybeUninit;
 use std::os::raw::{c_int, c_void};
 use std::time::Duration;
 
-use engine::server::{Event, Incoming};
+use engine::server::Incoming;
 
 use crate::args::{handle, out};
 use crate::batch::{message_view, Batch};
@@ -75,8 +75,7 @@ pub unsafe extern "C" fn sb_server_serve(
 pub(crate) fn view(batch: &mut Batch, incoming: Incoming<'_>) -> sb_event {
     let event = match incoming {
         Incoming::Message { id, kind, data } => return message_view(id.as_u64(), kind, data),
-        Incoming::Open(open) => Event::Open(Box::new(open.clone())),
-        Incoming::Close(close) => Event::Close(close.clone()),
+        other => other.to_event(),
     };
     batch.clear();
     batch.events.push(event);

@@ -160,10 +160,10 @@ pub unsafe extern "C" fn sb_worker_wait(
     })
 }
 
-/// A descriptor that is readable while `sb_worker_wait` has events to hand out (in the
+/// A descriptor that is readable while `sb_worker_wait` has work: events to hand out (in the
 /// socket from the operator, or already read, by a `sb_worker_send_to_user` with a count,
-/// say), for the caller's own `poll`/`epoll`/libuv loop: when it is readable, call
-/// `sb_worker_wait` with timeout 0. It belongs to the worker: do not read, write or close it.
+/// say) or commands to write, for the caller's own `poll`/`epoll`/libuv loop: when it is
+/// readable, call `sb_worker_wait` with timeout 0. It belongs to the worker: do not read, write or close it.
 /// Errors: `SB_ERR_IO` if it cannot be created, `SB_ERR_SHUT_DOWN` once the connection broke.
 ///
 /// # Safety

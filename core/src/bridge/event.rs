@@ -86,6 +86,30 @@ pub enum Incoming<'a> {
     Close(&'a Close),
 }
 
+impl Incoming<'_> {
+    /// The connection this event is about.
+    pub fn id(&self) -> ConnId {
+        match self {
+            Incoming::Open(open) => open.id,
+            Incoming::Message { id, .. } => *id,
+            Incoming::Close(close) => close.id,
+        }
+    }
+
+    /// An owned copy, to keep past the borrow.
+    pub fn to_event(&self) -> Event {
+        match *self {
+            Incoming::Open(open) => Event::Open(Box::new(open.clone())),
+            Incoming::Message { id, kind, data } => Event::Message {
+                id,
+                kind,
+                data: data.to_vec(),
+            },
+            Incoming::Close(close) => Event::Close(close.clone()),
+        }
+    }
+}
+
 impl<'a> From<&'a Event> for Incoming<'a> {
     fn from(event: &'a Event) -> Incoming<'a> {
         match event {

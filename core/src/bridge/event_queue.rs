@@ -16,7 +16,7 @@
 //!   normally act first.
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 use crate::bridge::batch::{Batch, Sink};
 use crate::bridge::event::Event;
 use crate::bridge::fair_queue::FairQueue;
+use crate::bridge::flag_fd::FlagFd;
 use crate::bridge::id::ConnId;
 
 pub(crate) use crate::bridge::fair_queue::ConnBounds;
@@ -58,7 +59,7 @@ pub(crate) struct EventQueue {
     inner: Mutex<Inner>,
     ready: Condvar,
     /// Readable (counter > 0) while events are queued.
-    fd: OwnedFd,
+    fd: FlagFd,
     max_events: usize,
     max_bytes: usize,
     conn_bounds: ConnBounds,
@@ -95,13 +96,7 @@ impl EventQueue {
         max_bytes: usize,
         conn_bounds: ConnBounds,
     ) -> io::Result<EventQueue> {
-        // SAFETY: eventfd has no memory preconditions; the result is checked.
-        let raw = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
-        if raw < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: `raw` is a fresh descriptor we own.
-        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        let fd = FlagFd::new()?;
         Ok(EventQueue {
             inner: Mutex::new(Inner {
                 queue: FairQueue::default(),
@@ -168,7 +163,7 @@ impl EventQueue {
     /// again (to flush corked commands).
     pub(crate) fn poke(&self) {
         if self.fd_used.load(Ordering::Relaxed) {
-            self.signal_fd();
+            self.fd.raise();
         }
     }
 
@@ -268,7 +263,7 @@ impl EventQueue {
             && inner.passed.is_empty()
             && self.fd_used.load(Ordering::Relaxed)
         {
-            self.clear_fd();
+            self.fd.lower();
         }
         let mut resume = false;
         if self.full.load(Ordering::Relaxed)
@@ -322,19 +317,6 @@ impl EventQueue {
     pub(crate) fn raw_fd(&self) -> RawFd {
         self.fd_used.store(true, Ordering::Relaxed);
         self.fd.as_raw_fd()
-    }
-
-    fn signal_fd(&self) {
-        let one: u64 = 1;
-        // SAFETY: writes 8 bytes from a valid u64 to our eventfd. A full counter
-        // (EAGAIN) still leaves the fd readable, which is all we need.
-        unsafe { libc::write(self.fd.as_raw_fd(), (&one as *const u64).cast(), 8) };
-    }
-
-    fn clear_fd(&self) {
-        let mut value: u64 = 0;
-        // SAFETY: reads 8 bytes into a valid u64; EAGAIN (already clear) is fine.
-        unsafe { libc::read(self.fd.as_raw_fd(), (&mut value as *mut u64).cast(), 8) };
     }
 }
 

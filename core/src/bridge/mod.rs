@@ -3,14 +3,15 @@
 //! many connections as one shared `outgoing`), events out
 //! (`event`, the bounded `event_queue`, taken fairly per connection through
 //! `fair_queue`, and the loop's `batch`), the registry of
-//! live connection ids (`id`, `live_ids`, `registry`) and the counters
-//! (`stats`). No sockets and no loop logic here.
+//! live connection ids (`id`, `live_ids`, `registry`), the counters
+//! (`stats`) and readiness descriptors (`flag_fd`). No sockets and no loop logic here.
 
 pub(crate) mod batch;
 pub(crate) mod command;
 pub(crate) mod event;
 pub(crate) mod event_queue;
 pub(crate) mod fair_queue;
+pub(crate) mod flag_fd;
 pub(crate) mod id;
 pub(crate) mod live_ids;
 pub(crate) mod loop_shared;

@@ -17,7 +17,6 @@ use std::time::{Duration, Instant};
 
 use crate::api::handle::Handle;
 use crate::bridge::event::{Event, Incoming};
-use crate::bridge::id::ConnId;
 use crate::control::outbox::Outbox;
 use crate::control::wire::{encode_message_event, encode_to_worker, ToWorker, WorkerOpen};
 
@@ -214,7 +213,7 @@ impl Hub {
     }
 
     fn route_one(&self, state: &mut State, event: Incoming<'_>) {
-        let id = incoming_id(&event).as_u64();
+        let id = event.id().as_u64();
         if let Incoming::Open(open) = &event {
             let conn = Conn {
                 owner: None,
@@ -254,7 +253,7 @@ impl Hub {
         };
         match target {
             Some(key) => deliver(state, key, event),
-            None => self.wait(state, owned(event)),
+            None => self.wait(state, event.to_event()),
         }
     }
 
@@ -342,13 +341,13 @@ impl Hub {
     }
 }
 
-/// Gives the connection to the worker with the fewest, telling it with an
-/// `Open` (resumed if another had it). None while no worker takes new ones.
 /// Whether a worker is given events now: it is staying, and not behind.
 fn takes_events(w: &Worker) -> bool {
     !w.detaching && !w.behind
 }
 
+/// Gives the connection to the worker with the fewest, telling it with an
+/// `Open` (resumed if another had it). None while no worker takes new ones.
 fn assign(state: &mut State, id: u64) -> Option<u64> {
     let worker = state
         .workers
@@ -368,7 +367,7 @@ fn assign(state: &mut State, id: u64) -> Option<u64> {
 
 /// Writes the event into its worker's outbox.
 fn deliver(state: &mut State, key: u64, event: Incoming<'_>) {
-    let id = incoming_id(&event).as_u64();
+    let id = event.id().as_u64();
     let frame = match event {
         Incoming::Message { kind, data, .. } => {
             if let Some(w) = state.workers.iter_mut().find(|w| w.key == key) {
@@ -421,27 +420,6 @@ impl Hasher for IdHasher {
     }
     fn write_u64(&mut self, n: u64) {
         self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-
-fn incoming_id(event: &Incoming<'_>) -> ConnId {
-    match event {
-        Incoming::Open(open) => open.id,
-        Incoming::Message { id, .. } => *id,
-        Incoming::Close(close) => close.id,
-    }
-}
-
-/// An event kept in the backlog, which outlives the borrow.
-fn owned(event: Incoming<'_>) -> Event {
-    match event {
-        Incoming::Open(open) => Event::Open(Box::new(open.clone())),
-        Incoming::Message { id, kind, data } => Event::Message {
-            id,
-            kind,
-            data: data.to_vec(),
-        },
-        Incoming::Close(close) => Event::Close(close.clone()),
     }
 }
 

@@ -1,20 +1,23 @@
 //! A worker's readiness descriptor, for programs with an event loop of their
 //! own (`stream_select`, Revolt, libuv): readable while the worker has work,
-//! that is, bytes from the operator in its socket or events it already read
-//! (while waiting for a reply, say) and not yet handed out.
+//! that is, bytes from the operator in its socket, events it already read
+//! (while waiting for a reply, say) and not yet handed out, or commands to
+//! write.
 //!
-//! It is an epoll descriptor watching the socket and an eventfd, both
+//! It is an epoll descriptor watching the socket and a flag descriptor, both
 //! level-triggered and never waited on here: `poll(2)` and `select(2)` report
 //! an epoll descriptor readable for as long as one of them is.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
+use crate::bridge::flag_fd::FlagFd;
+
 pub(crate) struct Readiness {
     epoll: OwnedFd,
-    /// Non-zero while events wait in the worker itself.
-    pending: OwnedFd,
-    set: bool,
+    /// Raised while events or commands wait in the worker itself.
+    pending: FlagFd,
+    raised: bool,
 }
 
 fn check(result: libc::c_int, what: &str) -> io::Result<libc::c_int> {
@@ -45,19 +48,13 @@ impl Readiness {
         )?;
         // SAFETY: `epoll` was just created and is owned by nobody else.
         let epoll = unsafe { OwnedFd::from_raw_fd(epoll) };
-        // SAFETY: as above.
-        let pending = check(
-            unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) },
-            "creating the readiness descriptor",
-        )?;
-        // SAFETY: as above.
-        let pending = unsafe { OwnedFd::from_raw_fd(pending) };
+        let pending = FlagFd::new()?;
         watch(&epoll, socket)?;
         watch(&epoll, pending.as_raw_fd())?;
         Ok(Readiness {
             epoll,
             pending,
-            set: false,
+            raised: false,
         })
     }
 
@@ -65,23 +62,16 @@ impl Readiness {
         self.epoll.as_raw_fd()
     }
 
-    /// Whether events wait in the worker: a system call only on a change.
+    /// Whether work waits in the worker: a system call only on a change.
     pub(crate) fn set_pending(&mut self, pending: bool) {
-        if pending == self.set {
+        if pending == self.raised {
             return;
         }
-        self.set = pending;
-        let mut value: u64 = 1;
-        let buf = std::ptr::addr_of_mut!(value).cast::<libc::c_void>();
-        // SAFETY: 8 bytes of `value`, as eventfd reads and writes them. The
-        // descriptor is non-blocking; neither call can fail but by overflow,
-        // which one pending bit never reaches.
-        unsafe {
-            if pending {
-                libc::write(self.pending.as_raw_fd(), buf, 8);
-            } else {
-                libc::read(self.pending.as_raw_fd(), buf, 8);
-            }
+        self.raised = pending;
+        if pending {
+            self.pending.raise();
+        } else {
+            self.pending.lower();
         }
     }
 }

@@ -574,15 +574,10 @@ fn execute(inner: &Inner, request: Request) -> Reply {
             return Reply::Ids(ids.into_iter().map(ConnId::as_u64).collect());
         }
         Request::Stats => return Reply::Stats(stats(inner)),
-        Request::Info { id: of } => {
-            return match handle.info(id(of)) {
-                Ok(info) => Reply::Info(Box::new(ConnFacts::from(&info))),
-                Err(e) => Reply::Error {
-                    code: code_of(&e),
-                    message: e.to_string(),
-                },
-            }
-        }
+        Request::Info { id: of } => match handle.info(id(of)) {
+            Ok(info) => return Reply::Info(Box::new(ConnFacts::from(&info))),
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(count) => Reply::Ok { count },
