@@ -522,9 +522,9 @@ namespace Switchboard {
         public function close(int $id, int $code = 1000, string $reason = ''): bool {}
 
         /**
-         * A file descriptor that is readable while `poll()` has events to hand
-         * out (also those read while `sendToUser()`, `info()`... waited for their
-         * answer), for programs with their own event loop:
+         * A file descriptor that is readable while `poll()` has work: events to
+         * hand out (also those read while `sendToUser()`, `info()`... waited for
+         * their answer) or commands to write, for programs with their own loop:
          * `$events = fopen('php://fd/' . $worker->eventFd(), 'r');` then
          * `stream_select()` on it, or Revolt's `EventLoop::onReadable($events, ...)`,
          * and call `poll(0)` when it is readable. The descriptor belongs to the

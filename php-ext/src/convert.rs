@@ -3,9 +3,12 @@
 
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::convert::IntoZval;
+use ext_php_rs::exception::PhpResult;
 use ext_php_rs::types::{ZendHashTable, ZendStr, Zval};
 use switchboard::control::wire::{ConnFacts, WorkerOpen};
-use switchboard::server::{ConnId, ConnInfo, Event, Open, Request, Stats};
+use switchboard::server::{ConnId, ConnInfo, Error, Event, Open, Request, Stats};
+
+use crate::exception::error;
 
 /// Connection ids travel as PHP ints: the same 64 bits, so every id round-trips
 /// (ids of I/O threads above 127 read as negative numbers).
@@ -208,6 +211,15 @@ pub fn opened(kind: &str, id: ConnId, request: Zval) -> Zval {
 /// `info()`'s array.
 pub fn info(info: &ConnInfo) -> ZBox<ZendHashTable> {
     facts(&ConnFacts::from(info))
+}
+
+/// A close code as 16 bits; one beyond gets the engine's message for a code
+/// not allowed, with the number as given.
+pub fn close_code(code: i64) -> PhpResult<u16> {
+    u16::try_from(code).map_err(|_| {
+        let message = Error::InvalidCloseCode(0).to_string();
+        error(message.replacen(" 0 ", &format!(" {code} "), 1))
+    })
 }
 
 /// The array of `Server::info()` and `Worker::info()`.

@@ -84,9 +84,7 @@ pub fn decision(value: &Zval) -> Result<Decision, String> {
         });
     }
     if let Some(status) = value.long() {
-        return u16::try_from(status)
-            .map(Decision::Reject)
-            .map_err(|_| format!("HTTP status {status} is not a refusal (use 400-599)"));
+        return refusal_status(status).map(Decision::Reject);
     }
     if let Some(options) = value.array() {
         return accept_options(Some(options)).map(Decision::Accept);
@@ -95,6 +93,13 @@ pub fn decision(value: &Zval) -> Result<Decision, String> {
         "a handshake handler must return true, false, an HTTP status, an options array or null, not {}",
         type_name(value)
     ))
+}
+
+/// An HTTP status given to refuse a handshake, as 16 bits (the engine checks
+/// that it is 400-599).
+pub fn refusal_status(status: i64) -> Result<u16, String> {
+    u16::try_from(status)
+        .map_err(|_| format!("HTTP status {status} is not a refusal (use 400-599)"))
 }
 
 /// `accept()`'s options: `user`, `subprotocol` (strings or null) and `headers`

@@ -13,6 +13,7 @@ mod exception;
 mod handlers;
 mod handshake;
 mod options;
+mod polling;
 mod pool;
 mod report;
 mod run;

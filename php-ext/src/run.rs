@@ -3,7 +3,7 @@
 //! while the engine reads it) and fires timers; `poll()` hands the same events out as arrays;
 //! stopping drains the last events while the engine closes every client with 1001.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::exception::PhpResult;
@@ -14,6 +14,7 @@ use crate::callback::{self, Thrown};
 use crate::convert::{self, boolean, bytes, long};
 use crate::exception::error;
 use crate::handshake::{self, Decision};
+use crate::polling;
 use crate::report::{after_php, finish, report, report_message, Flow};
 use crate::signals::{self, StopSignals};
 use crate::state::{Mode, On, State};
@@ -21,8 +22,6 @@ use crate::timers;
 
 /// Events taken from the engine at once, at most.
 const BATCH: usize = 1024;
-/// The longest uninterrupted wait: how soon signals and `stop()` are noticed.
-const SLICE: Duration = Duration::from_millis(50);
 
 /// Sets the mode for the duration of a call.
 struct ModeGuard<'a>(&'a State);
@@ -83,9 +82,7 @@ pub fn run(state: &State) -> PhpResult<()> {
         if fire_timers(state) == Flow::Exit {
             break Flow::Exit;
         }
-        let timeout = state.timers.borrow().next_due().map_or(SLICE, |due| {
-            due.saturating_duration_since(Instant::now()).min(SLICE)
-        });
+        let timeout = timers::wait_slice(&state.timers, None);
         // After an `exit()` the events still coming in this call are dropped, as
         // the process is ending.
         let mut flow = Flow::Continue;
@@ -130,7 +127,7 @@ pub fn shutdown(state: &State, mut dispatch_events: bool) {
     });
     let mut batch = Vec::with_capacity(BATCH);
     loop {
-        state.handle.wait(&mut batch, BATCH, Some(SLICE));
+        state.handle.wait(&mut batch, BATCH, Some(timers::SLICE));
         for event in batch.drain(..) {
             if dispatch_events {
                 dispatch_events = dispatch(state, Incoming::from(&event)) == Flow::Continue;
@@ -277,16 +274,9 @@ fn open_accepted(state: &State) -> Flow {
 /// one arrives, the server stops, or a pcntl signal handler ran).
 pub fn poll(state: &State, timeout_ms: i64, max: i64) -> PhpResult<ZBox<ZendHashTable>> {
     let _mode = ModeGuard::enter(state, Mode::Polling)?;
-    let max = usize::try_from(max)
-        .ok()
-        .filter(|&m| m >= 1)
-        .ok_or_else(|| error(format!("poll(): max must be at least 1, {max} given")))?;
+    let max = polling::max_events(max)?;
     let mut out = ZendHashTable::new();
-    while out.len() < max {
-        let next = state.handshakes.borrow_mut().take_accepted();
-        let Some((id, request)) = next else { break };
-        let _ = out.push(convert::accepted(id, request));
-    }
+    polling::push_accepted(&state.handshakes, &mut out, max);
     while out.len() < max {
         let next = state.backlog.borrow_mut().pop_front();
         let Some(event) = next else { break };
@@ -295,10 +285,7 @@ pub fn poll(state: &State, timeout_ms: i64, max: i64) -> PhpResult<ZBox<ZendHash
     if !out.is_empty() {
         return Ok(out);
     }
-    // Negative, or too far to represent: no deadline.
-    let deadline = u64::try_from(timeout_ms)
-        .ok()
-        .and_then(|ms| Instant::now().checked_add(Duration::from_millis(ms)));
+    let deadline = polling::deadline(timeout_ms);
     let mut batch = Vec::new();
     loop {
         // Timers fire here as under `run()`; an `exit()` in one ends the call.
@@ -306,21 +293,11 @@ pub fn poll(state: &State, timeout_ms: i64, max: i64) -> PhpResult<ZBox<ZendHash
             return Ok(out);
         }
         // A timer may have accepted handshakes: their opens come first.
-        while out.len() < max {
-            let next = state.handshakes.borrow_mut().take_accepted();
-            let Some((id, request)) = next else { break };
-            let _ = out.push(convert::accepted(id, request));
-        }
+        polling::push_accepted(&state.handshakes, &mut out, max);
         if !out.is_empty() {
             return Ok(out);
         }
-        let timer = state.timers.borrow().next_due();
-        let slice = deadline.map_or(SLICE, |d| {
-            d.saturating_duration_since(Instant::now()).min(SLICE)
-        });
-        let slice = timer.map_or(slice, |due| {
-            due.saturating_duration_since(Instant::now()).min(slice)
-        });
+        let slice = timers::wait_slice(&state.timers, deadline);
         state.handle.wait(&mut batch, max, Some(slice));
         if !batch.is_empty() || state.handle.is_finished() {
             break;

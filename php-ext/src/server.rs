@@ -14,7 +14,7 @@ use crate::callback::Callback;
 use crate::construct::constructed_already;
 use crate::convert::{self, id_from_php, optional_id};
 use crate::exception::error;
-use crate::handshake::accept_options;
+use crate::handshake::{accept_options, refusal_status};
 use crate::options;
 use crate::run;
 use crate::signals;
@@ -168,10 +168,7 @@ impl Server {
     #[php(defaults(code = 1000, reason = "\"\""))]
     pub fn close(&self, id: i64, code: i64, reason: &str) -> PhpResult<bool> {
         // A code beyond 16 bits gets the engine's message, with the number as given.
-        let code = u16::try_from(code).map_err(|_| {
-            let message = Error::InvalidCloseCode(0).to_string();
-            error(message.replacen(" 0 ", &format!(" {code} "), 1))
-        })?;
+        let code = convert::close_code(code)?;
         done(self.state.handle.close(id_from_php(id), code, reason))
     }
 
@@ -255,11 +252,7 @@ impl Server {
     /// False if the handshake was already decided or the client left.
     #[php(defaults(status = 403, body = "\"\""))]
     pub fn reject(&self, id: i64, status: i64, body: &str) -> PhpResult<bool> {
-        let status = u16::try_from(status).map_err(|_| {
-            error(format!(
-                "HTTP status {status} is not a refusal (use 400-599)"
-            ))
-        })?;
+        let status = refusal_status(status).map_err(error)?;
         done(self.state.reject(id_from_php(id), status, body))
     }
 

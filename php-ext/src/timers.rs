@@ -16,6 +16,21 @@ struct Timer {
     callback: Callback,
 }
 
+/// The longest uninterrupted wait of `run()` and `poll()`: how soon signals,
+/// `stop()` and a `poll()` deadline are noticed.
+pub const SLICE: Duration = Duration::from_millis(50);
+
+/// How long to wait for events now: until the next timer is due or
+/// `deadline` has passed, and at most `SLICE`.
+pub fn wait_slice(timers: &RefCell<Timers>, deadline: Option<Instant>) -> Duration {
+    let now = Instant::now();
+    let mut slice = SLICE;
+    for at in [deadline, timers.borrow().next_due()].into_iter().flatten() {
+        slice = slice.min(at.saturating_duration_since(now));
+    }
+    slice
+}
+
 /// Timers by id and by due time. Ids start at 1 and are never reused.
 #[derive(Default)]
 pub struct Timers {

@@ -18,7 +18,7 @@ use crate::construct::constructed_already;
 use crate::convert::{self, id_from_php, type_name};
 use crate::exception::error;
 use crate::handlers::On;
-use crate::handshake::accept_options;
+use crate::handshake::{accept_options, refusal_status};
 use crate::server::kind;
 use crate::timers;
 use crate::worker_poll;
@@ -156,9 +156,9 @@ impl Worker {
         worker_poll::poll(&self.state, timeout_ms, max)
     }
 
-    /// A file descriptor that is readable while `poll()` has events to hand
-    /// out (also those read while `sendToUser()`, `info()`... waited for their
-    /// answer), for programs with their own event loop:
+    /// A file descriptor that is readable while `poll()` has work: events to
+    /// hand out (also those read while `sendToUser()`, `info()`... waited for
+    /// their answer) or commands to write, for programs with their own loop:
     /// `$events = fopen('php://fd/' . $worker->eventFd(), 'r');` then
     /// `stream_select()` on it, or Revolt's `EventLoop::onReadable($events, ...)`,
     /// and call `poll(0)` when it is readable. The descriptor belongs to the
@@ -203,10 +203,7 @@ impl Worker {
     /// 1011-1014, 3000-4999, or a reason longer than 123 bytes.
     #[php(defaults(code = 1000, reason = "\"\""))]
     pub fn close(&self, id: i64, code: i64, reason: &str) -> PhpResult<bool> {
-        let code = u16::try_from(code).map_err(|_| {
-            let message = Error::InvalidCloseCode(0).to_string();
-            error(message.replacen(" 0 ", &format!(" {code} "), 1))
-        })?;
+        let code = convert::close_code(code)?;
         done(self.state.command(Request::Close {
             id: wire_id(id),
             code,
@@ -334,11 +331,7 @@ impl Worker {
     /// False if the handshake was already decided.
     #[php(defaults(status = 403, body = "\"\""))]
     pub fn reject(&self, id: i64, status: i64, body: &str) -> PhpResult<bool> {
-        let status = u16::try_from(status).map_err(|_| {
-            error(format!(
-                "HTTP status {status} is not a refusal (use 400-599)"
-            ))
-        })?;
+        let status = refusal_status(status).map_err(error)?;
         done(self.state.reject(id_from_php(id), status, body))
     }
 

@@ -2,7 +2,7 @@
 //! loop of their own (`stream_select` or Revolt on `eventFd()`), as
 //! `Server::poll()` gives them. Timers fire here as under `run()`.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::exception::PhpResult;
@@ -14,27 +14,19 @@ use switchboard::server::ConnId;
 use crate::callback;
 use crate::convert;
 use crate::exception::error;
+use crate::polling;
 use crate::report::Flow;
 use crate::signals;
 use crate::timers;
 use crate::worker_state::WorkerState;
 
-/// The longest uninterrupted wait: how soon signals and timers are noticed.
-const SLICE: Duration = Duration::from_millis(50);
-
 pub fn poll(state: &WorkerState, timeout_ms: i64, max: i64) -> PhpResult<ZBox<ZendHashTable>> {
     if state.running.get() {
         return Err(error("poll() cannot be used while run() is running"));
     }
-    let max = usize::try_from(max)
-        .ok()
-        .filter(|&m| m >= 1)
-        .ok_or_else(|| error(format!("poll(): max must be at least 1, {max} given")))?;
+    let max = polling::max_events(max)?;
     let mut out = ZendHashTable::new();
-    // Negative, or too far to represent: no deadline.
-    let deadline = u64::try_from(timeout_ms)
-        .ok()
-        .and_then(|ms| Instant::now().checked_add(Duration::from_millis(ms)));
+    let deadline = polling::deadline(timeout_ms);
     let mut events = Vec::new();
     loop {
         let exit = timers::fire_due(&state.timers, &state.handlers, || Flow::Continue);
@@ -42,16 +34,11 @@ pub fn poll(state: &WorkerState, timeout_ms: i64, max: i64) -> PhpResult<ZBox<Ze
             return Ok(out);
         }
         // Handshakes accepted meanwhile: their opens come first.
-        take_accepted(state, &mut out, max);
+        polling::push_accepted(&state.handshakes, &mut out, max);
         if !out.is_empty() || !state.is_attached() {
             return Ok(out);
         }
-        let now = Instant::now();
-        let mut slice = deadline.map_or(SLICE, |d| d.saturating_duration_since(now).min(SLICE));
-        if let Some(due) = state.timers.borrow().next_due() {
-            slice = slice.min(due.saturating_duration_since(now));
-        }
-        let max = max - out.len();
+        let slice = timers::wait_slice(&state.timers, deadline);
         match state.with(|worker| worker.poll(&mut events, max, Some(slice))) {
             Some(Ok(_)) => {}
             Some(Err(e)) => {
@@ -76,14 +63,6 @@ pub fn poll(state: &WorkerState, timeout_ms: i64, max: i64) -> PhpResult<ZBox<Ze
         push_event(state, &mut out, event);
     }
     Ok(out)
-}
-
-fn take_accepted(state: &WorkerState, out: &mut ZendHashTable, max: usize) {
-    while out.len() < max {
-        let next = state.handshakes.borrow_mut().take_accepted();
-        let Some((id, request)) = next else { break };
-        let _ = out.push(convert::accepted(id, request));
-    }
 }
 
 fn push_event(state: &WorkerState, out: &mut ZendHashTable, event: ToWorker) {

@@ -5,8 +5,6 @@
 //! handled, and only then does the connection close, so that another worker
 //! takes the connections over without losing or reordering a message.
 
-use std::time::{Duration, Instant};
-
 use ext_php_rs::exception::PhpResult;
 use ext_php_rs::types::Zval;
 use switchboard::control::wire::{ToWorker, WorkerOpen};
@@ -22,8 +20,6 @@ use crate::signals::{self, StopSignals};
 use crate::timers;
 use crate::worker_state::WorkerState;
 
-/// The longest uninterrupted wait: how soon signals and `stop()` are noticed.
-const SLICE: Duration = Duration::from_millis(50);
 /// The most events handled between two writes of the commands they made.
 const BATCH: usize = 1024;
 
@@ -87,9 +83,7 @@ fn serve(state: &WorkerState) -> Result<Flow, String> {
         if timers::fire_due(&state.timers, &state.handlers, || open_accepted(state)) == Flow::Exit {
             return Ok(Flow::Exit);
         }
-        let timeout = state.timers.borrow().next_due().map_or(SLICE, |due| {
-            due.saturating_duration_since(Instant::now()).min(SLICE)
-        });
+        let timeout = timers::wait_slice(&state.timers, None);
         match state.with(|worker| worker.poll(&mut events, BATCH, Some(timeout))) {
             Some(Ok(_)) => {}
             Some(Err(e)) => return Err(e.to_string()),

@@ -65,27 +65,18 @@ impl WorkerState {
     /// Queues a quiet command after checking it: `Ok(false)` once detached.
     pub fn command(&self, request: Request) -> Result<bool, Error> {
         check(&request)?;
-        let mut conn = self.conn.borrow_mut();
-        match conn.as_mut() {
-            Some(worker) => {
-                worker.command(&request);
-                Ok(true)
-            }
-            None => Ok(false),
-        }
+        Ok(self.queue(|worker| worker.command(&request)))
     }
 
     /// Queues a message after checking it (no copy but into the batch).
     pub fn send(&self, id: u64, kind: MessageKind, data: &[u8]) -> Result<bool, Error> {
         check_message(kind, data)?;
-        let mut conn = self.conn.borrow_mut();
-        match conn.as_mut() {
-            Some(worker) => {
-                worker.send(id, kind, data);
-                Ok(true)
-            }
-            None => Ok(false),
-        }
+        Ok(self.queue(|worker| worker.send(id, kind, data)))
+    }
+
+    /// Runs `queue` on the connection; false once detached.
+    fn queue(&self, queue: impl FnOnce(&mut Worker)) -> bool {
+        self.conn.borrow_mut().as_mut().map(queue).is_some()
     }
 
     /// A command with a reply: one round trip. Events read meanwhile wait in
